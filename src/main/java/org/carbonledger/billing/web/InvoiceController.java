@@ -1,0 +1,60 @@
+package org.carbonledger.billing.web;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Size;
+import java.time.YearMonth;
+import java.util.List;
+import java.util.UUID;
+import org.carbonledger.billing.Invoice;
+import org.carbonledger.billing.Invoices;
+import org.carbonledger.shared.CallerContext;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+class InvoiceController {
+
+    private final Invoices invoices;
+    private final CallerContext callers;
+
+    InvoiceController(Invoices invoices, CallerContext callers) {
+        this.invoices = invoices;
+        this.callers = callers;
+    }
+
+    record ClosePeriod(@NotNull(message = "is required, e.g. 2026-10") YearMonth period) {
+    }
+
+    record PayOffline(@Size(max = 200) String reference) {
+    }
+
+    /** 201 with the new invoice, or 200 with the existing one when the period was closed before. */
+    @PostMapping("/v1/billing/periods/close")
+    ResponseEntity<Invoice> close(@Valid @RequestBody ClosePeriod body) {
+        var closed = invoices.close(callers.requireTenant(), body.period());
+        return ResponseEntity.status(closed.created() ? HttpStatus.CREATED : HttpStatus.OK).body(closed.invoice());
+    }
+
+    @GetMapping("/v1/invoices")
+    List<Invoice> list() {
+        return invoices.list(callers.requireTenant());
+    }
+
+    @GetMapping("/v1/invoices/{id}")
+    Invoice get(@PathVariable UUID id) {
+        return invoices.get(callers.requireTenant(), id);
+    }
+
+    /** Records an offline payment (no payment provider configured). */
+    @PostMapping("/v1/invoices/{id}/payments")
+    ResponseEntity<Invoice> pay(@PathVariable UUID id, @Valid @RequestBody(required = false) PayOffline body) {
+        Invoice paid = invoices.payOffline(callers.requireTenant(), id, body == null ? null : body.reference());
+        return ResponseEntity.status(HttpStatus.CREATED).body(paid);
+    }
+}

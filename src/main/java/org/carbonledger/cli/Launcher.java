@@ -1,0 +1,56 @@
+package org.carbonledger.cli;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.carbonledger.CarbonLedgerApplication;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.event.ContextClosedEvent;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of {@code ./carbonledger}: subcommands serve, demo and verify. */
+@Command(name = "carbonledger", mixinStandardHelpOptions = true, version = "carbonledger 0.1.0",
+        description = "Carbon accounting for AI inference: meter, price, retire, sign.",
+        subcommands = {Launcher.Serve.class, DemoCommand.class, VerifyCommand.class})
+public class Launcher implements Callable<Integer> {
+
+    public static int run(String[] args) {
+        return new CommandLine(new Launcher()).execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        CommandLine.usage(this, System.out);
+        return 2;
+    }
+
+    /** Starts a Spring context of the platform with extra properties (e.g. {@code --server.port=0}). */
+    static ConfigurableApplicationContext start(String... properties) {
+        SpringApplication app = new SpringApplication(CarbonLedgerApplication.class);
+        return app.run(properties);
+    }
+
+    @Command(name = "serve", description = "Run the platform (embedded PostgreSQL under ./data unless "
+            + "CARBONLEDGER_DB_URL is set).")
+    static class Serve implements Callable<Integer> {
+
+        @CommandLine.Unmatched
+        String[] springArgs = new String[0];
+
+        @Override
+        public Integer call() throws InterruptedException {
+            ConfigurableApplicationContext context = start(springArgs);
+            CountDownLatch closed = new CountDownLatch(1);
+            context.addApplicationListener(e -> {
+                if (e instanceof ContextClosedEvent) {
+                    closed.countDown();
+                }
+            });
+            if (context.isActive()) {
+                closed.await();
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** The {@code carbonledger} command line: serve, demo, verify. */
+package org.carbonledger.cli;

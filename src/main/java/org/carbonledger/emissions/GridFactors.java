@@ -1,0 +1,58 @@
+package org.carbonledger.emissions;
+
+import java.math.BigDecimal;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.carbonledger.workload.GridRegions;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+/** Grid emission factors by region and time, from the {@code emission_factors} table (with their sources). */
+@Component
+public class GridFactors implements GridRegions {
+
+    /** Default power usage effectiveness per provider: Cloud Carbon Footprint's PUE_AVG constants (HEAD 2024-03). */
+    static final Map<String, BigDecimal> DEFAULT_PUE = Map.of(
+            "AWS", new BigDecimal("1.135"),
+            "Azure", new BigDecimal("1.185"),
+            "GCP", new BigDecimal("1.1"));
+
+    public record Factor(UUID id, String provider, String region, String basis, BigDecimal gco2ePerKwh,
+            String datasetVersion, String source) {
+    }
+
+    private final JdbcClient jdbc;
+    private final Map<String, Optional<String>> providers = new ConcurrentHashMap<>();
+
+    GridFactors(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    @Override
+    public Optional<String> providerOf(String region) {
+        return providers.computeIfAbsent(region, r -> jdbc
+                .sql("select provider from emission_factors where region = ? limit 1").param(r)
+                .query(String.class).optional());
+    }
+
+    /** The location-based factor for a region valid at an instant. */
+    public Optional<Factor> locationBased(String region, Instant at) {
+        return jdbc.sql("""
+                select id, provider, region, basis, gco2e_per_kwh, dataset_version, source from emission_factors
+                 where region = ? and basis = 'LOCATION' and valid_from <= ? and (valid_to is null or valid_to > ?)
+                 order by valid_from desc limit 1""")
+                .params(region, Timestamp.from(at), Timestamp.from(at))
+                .query((rs, n) -> new Factor(rs.getObject("id", UUID.class), rs.getString("provider"),
+                        rs.getString("region"), rs.getString("basis"), rs.getBigDecimal("gco2e_per_kwh"),
+                        rs.getString("dataset_version"), rs.getString("source")))
+                .optional();
+    }
+
+    public BigDecimal defaultPue(String provider) {
+        return DEFAULT_PUE.getOrDefault(provider, new BigDecimal("1.2"));
+    }
+}

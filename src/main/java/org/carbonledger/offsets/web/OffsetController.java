@@ -1,0 +1,77 @@
+package org.carbonledger.offsets.web;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+import java.math.BigDecimal;
+import java.util.List;
+import org.carbonledger.offsets.OffsetLot;
+import org.carbonledger.offsets.OffsetLots;
+import org.carbonledger.offsets.Retirement;
+import org.carbonledger.offsets.Retirements;
+import org.carbonledger.shared.CallerContext;
+import org.carbonledger.shared.Money;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+class OffsetController {
+
+    private final OffsetLots lots;
+    private final Retirements retirements;
+    private final CallerContext callers;
+
+    OffsetController(OffsetLots lots, Retirements retirements, CallerContext callers) {
+        this.lots = lots;
+        this.retirements = retirements;
+        this.callers = callers;
+    }
+
+    record CreateLot(@NotNull OffsetLot.Registry registry,
+            @NotBlank @Size(max = 100) String projectId,
+            @NotBlank @Size(max = 300) String projectName,
+            @NotNull OffsetLot.Kind kind,
+            @NotNull @Min(1990) @Max(2100) Integer vintage,
+            @NotBlank @Size(max = 100) @Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._/-]*",
+                    message = "letters, digits and . _ / - only") String serialPrefix,
+            @NotNull @Min(0) Long serialFirst,
+            @NotNull @Min(0) Long serialLast,
+            @NotNull @DecimalMin(value = "0", message = "must not be negative") BigDecimal pricePerTonne,
+            @NotNull @Pattern(regexp = "[A-Z]{3}", message = "must be an ISO 4217 code such as USD") String currency) {
+    }
+
+    @PostMapping("/v1/offsets/lots")
+    @ResponseStatus(HttpStatus.CREATED)
+    OffsetLot create(@Valid @RequestBody CreateLot body) {
+        callers.requireOperator();
+        Money price;
+        try {
+            price = Money.of(body.pricePerTonne(), body.currency());
+        } catch (IllegalArgumentException e) {
+            throw org.carbonledger.shared.web.ApiProblem.invalid("currency",
+                    "'" + body.currency() + "' is not an ISO 4217 currency");
+        }
+        return lots.add(new OffsetLots.NewLot(body.registry(), body.projectId().trim(), body.projectName().trim(),
+                body.kind(), body.vintage(), body.serialPrefix(), body.serialFirst(), body.serialLast(), price));
+    }
+
+    @GetMapping("/v1/offsets/lots")
+    List<OffsetLot> list() {
+        callers.requireOperator();
+        return lots.list();
+    }
+
+    @GetMapping("/v1/offsets/retirements")
+    List<Retirement> retirements() {
+        return retirements.ofTenant(callers.requireTenant());
+    }
+}

@@ -1,0 +1,10 @@
+package org.carbonledger.workload;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.UUID;
+
+/** A model served on given hardware in a region; {@code pue} is null when the provider default applies. */
+public record Workload(UUID id, UUID tenantId, String name, String model, BigDecimal modelParamsBillion,
+        String gpuModel, int gpuCount, String region, BigDecimal pue, Instant createdAt) {
+}

@@ -1,0 +1,64 @@
+package org.carbonledger.workload.web;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Size;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.UUID;
+import org.carbonledger.shared.CallerContext;
+import org.carbonledger.shared.web.ApiProblem;
+import org.carbonledger.workload.Workload;
+import org.carbonledger.workload.Workloads;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+class WorkloadController {
+
+    private final Workloads workloads;
+    private final CallerContext callers;
+
+    WorkloadController(Workloads workloads, CallerContext callers) {
+        this.workloads = workloads;
+        this.callers = callers;
+    }
+
+    record CreateWorkload(@NotBlank @Size(max = 200) String name,
+            @NotBlank @Size(max = 200) String model,
+            @DecimalMin(value = "0.001", message = "must be positive") BigDecimal modelParamsBillion,
+            @NotBlank @Size(max = 100) String gpuModel,
+            @NotNull @Min(1) @Max(4096) Integer gpuCount,
+            @NotBlank @Size(max = 100) String region,
+            @DecimalMin("1.0") @DecimalMax(value = "3.0", inclusive = false) BigDecimal pue) {
+    }
+
+    @PostMapping("/v1/workloads")
+    @ResponseStatus(HttpStatus.CREATED)
+    Workload create(@Valid @RequestBody CreateWorkload body) {
+        UUID tenant = callers.requireTenant();
+        return workloads.register(tenant, new Workloads.Registration(body.name().trim(), body.model().trim(),
+                body.modelParamsBillion(), body.gpuModel().trim(), body.gpuCount(), body.region().trim(),
+                body.pue()));
+    }
+
+    @GetMapping("/v1/workloads")
+    List<Workload> list() {
+        return workloads.list(callers.requireTenant());
+    }
+
+    @GetMapping("/v1/workloads/{id}")
+    Workload get(@PathVariable UUID id) {
+        return workloads.find(callers.requireTenant(), id).orElseThrow(() -> ApiProblem.notFound("workload", id));
+    }
+}
