@@ -188,7 +188,8 @@ public final class ReceiptSigningKey {
 
     private static X509Certificate selfSign(KeyPair keyPair, Instant now, SecureRandom random)
             throws GeneralSecurityException, OperatorCreationException, IOException {
-        X500Name subject = new X500Name(SUBJECT);
+        // via X500Principal so the RDNs are encoded O first, CN last, and the DN reads back as SUBJECT
+        X500Name subject = X500Name.getInstance(new javax.security.auth.x500.X500Principal(SUBJECT).getEncoded());
         Instant notBefore = now.truncatedTo(ChronoUnit.SECONDS);
         Instant notAfter = notBefore.atZone(java.time.ZoneOffset.UTC).plusYears(10).toInstant();
         BigInteger serial = new BigInteger(127, random).add(BigInteger.ONE);
