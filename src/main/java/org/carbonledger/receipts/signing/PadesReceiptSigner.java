@@ -55,6 +55,8 @@ public class PadesReceiptSigner {
      * @param pdf         the unsigned receipt
      * @param signingTime claimed signing time written into the signature
      * @return the signed PDF (the original bytes plus an incremental update)
+     * @throws RuntimeException (a DSS {@code AlertException}) if {@code signingTime} lies outside the validity of
+     *                          the signing certificate, e.g. before a freshly generated key was created
      */
     public byte[] sign(byte[] pdf, Instant signingTime) {
         if (pdf == null || pdf.length == 0) {

@@ -35,6 +35,15 @@ class ReceiptPdfAComplianceTest {
     }
 
     @Test
+    void signedReceiptIsStillPdfA3b(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var key = org.carbonledger.receipts.signing.ReceiptSigningKey.loadOrCreate(dir.resolve("k.p12"),
+                java.time.Clock.fixed(java.time.Instant.parse("2025-01-01T00:00:00Z"), java.time.ZoneOffset.UTC));
+        byte[] pdf = new ReceiptRenderer().render(ReceiptFixtures.receipt(), ReceiptFixtures.manifest());
+        assertCompliant(new org.carbonledger.receipts.signing.PadesReceiptSigner(key)
+                .sign(pdf, ReceiptFixtures.ISSUED_AT));
+    }
+
+    @Test
     void validatorRejectsAPlainPdf() throws Exception {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         try (org.apache.pdfbox.pdmodel.PDDocument doc = new org.apache.pdfbox.pdmodel.PDDocument()) {
