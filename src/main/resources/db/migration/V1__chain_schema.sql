@@ -110,6 +110,8 @@ create table emission_records (
 );
 
 -- billing module ---------------------------------------------------------------------------------------------------
+create sequence invoice_numbers;
+
 create table invoices (
     id            uuid primary key,
     tenant_id     uuid          not null references tenants (id),

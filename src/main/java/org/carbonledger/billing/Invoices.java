@@ -87,7 +87,8 @@ public class Invoices {
                         rs.getBigDecimal(3), rs.getBigDecimal(4)))
                 .list();
         UUID invoiceId = UUID.randomUUID();
-        String number = "INV-" + period + "-" + tenantId.toString().substring(0, 8).toUpperCase();
+        long sequence = jdbc.sql("select nextval('invoice_numbers')").query(Long.class).single();
+        String number = String.format("INV-%s-%06d", period, sequence);
         Instant now = clock.instant();
         jdbc.sql("""
                 insert into invoices (id, tenant_id, number, period_start, period_end, status, currency, total_amount,

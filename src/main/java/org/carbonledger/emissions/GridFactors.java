@@ -26,17 +26,22 @@ public class GridFactors implements GridRegions {
     }
 
     private final JdbcClient jdbc;
-    private final Map<String, Optional<String>> providers = new ConcurrentHashMap<>();
+    private final Map<String, Optional<String>> canonical = new ConcurrentHashMap<>();
 
     GridFactors(JdbcClient jdbc) {
         this.jdbc = jdbc;
     }
 
     @Override
-    public Optional<String> providerOf(String region) {
-        return providers.computeIfAbsent(region, r -> jdbc
-                .sql("select provider from emission_factors where region = ? limit 1").param(r)
+    public Optional<String> canonical(String region) {
+        return canonical.computeIfAbsent(region.toLowerCase(java.util.Locale.ROOT), r -> jdbc
+                .sql("select region from emission_factors where lower(region) = ? order by region limit 1").param(r)
                 .query(String.class).optional());
+    }
+
+    @Override
+    public boolean hasFactorAt(String region, Instant at) {
+        return locationBased(region, at).isPresent();
     }
 
     /** The location-based factor for a region valid at an instant. */

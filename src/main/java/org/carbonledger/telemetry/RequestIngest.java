@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.carbonledger.shared.web.ApiProblem;
+import org.carbonledger.workload.GridRegions;
 import org.carbonledger.workload.Workload;
 import org.carbonledger.workload.Workloads;
 import org.springframework.context.ApplicationEventPublisher;
@@ -27,12 +28,15 @@ public class RequestIngest {
 
     private final JdbcClient jdbc;
     private final Workloads workloads;
+    private final GridRegions regions;
     private final ApplicationEventPublisher events;
     private final Clock clock;
 
-    RequestIngest(JdbcClient jdbc, Workloads workloads, ApplicationEventPublisher events, Clock clock) {
+    RequestIngest(JdbcClient jdbc, Workloads workloads, GridRegions regions, ApplicationEventPublisher events,
+            Clock clock) {
         this.jdbc = jdbc;
         this.workloads = workloads;
+        this.regions = regions;
         this.events = events;
         this.clock = clock;
     }
@@ -122,6 +126,11 @@ public class RequestIngest {
         }
         if (item.endedAt().isAfter(clock.instant().plusSeconds(300))) {
             throw ApiProblem.invalid(at + ".endedAt", "endedAt lies in the future");
+        }
+        Workload workload = workloadsById.get(item.workloadId());
+        if (!regions.hasFactorAt(workload.region(), item.endedAt())) {
+            throw ApiProblem.invalid(at + ".endedAt", "no grid emission factor for region " + workload.region()
+                    + " is valid at " + item.endedAt());
         }
     }
 

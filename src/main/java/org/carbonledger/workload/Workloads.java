@@ -38,15 +38,14 @@ public class Workloads {
 
     @Transactional
     public Workload register(UUID tenantId, Registration r) {
-        if (regions.providerOf(r.region()).isEmpty()) {
-            throw ApiProblem.invalid("region", "no grid emission factor is known for region '" + r.region()
-                    + "'; use a cloud region code such as us-east-1, eastus or europe-west4");
-        }
+        String region = regions.canonical(r.region()).orElseThrow(() -> ApiProblem.invalid("region",
+                "no grid emission factor is known for region '" + r.region()
+                        + "'; use a cloud region code such as us-east-1, eastus or europe-west4"));
         BigDecimal params = r.modelParamsBillion() != null ? r.modelParamsBillion()
                 : models.paramsBillion(r.model()).orElseThrow(() -> ApiProblem.invalid("modelParamsBillion",
                         "model '" + r.model() + "' is not in the model catalog: give modelParamsBillion"));
         Workload w = new Workload(UUID.randomUUID(), tenantId, r.name(), r.model(), params, r.gpuModel(),
-                r.gpuCount(), r.region(), r.pue(), clock.instant());
+                r.gpuCount(), region, r.pue(), clock.instant());
         try {
             jdbc.sql("""
                     insert into workloads (id, tenant_id, name, model, model_params_billion, gpu_model, gpu_count,

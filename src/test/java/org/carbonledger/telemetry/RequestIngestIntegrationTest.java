@@ -109,6 +109,10 @@ class RequestIngestIntegrationTest extends IntegrationTest {
         assertThat(badTimeResponse.status()).isEqualTo(400);
         assertThat(badTimeResponse.text("field")).isEqualTo("requests[0].endedAt");
         assertThat(ingest(tenant.key(), List.of()).text("field")).isEqualTo("requests");
+        var beforeFactors = ingest(tenant.key(), List.of(request("x", workload, 1, 1,
+                Instant.parse("2019-06-01T00:00:00Z"))));
+        assertThat(beforeFactors.status()).isEqualTo(400);
+        assertThat(beforeFactors.text("detail")).contains("no grid emission factor");
         assertThat(ingest(tenant.key(), List.of(request("x", UUID.randomUUID(), 1, 1, at))).text("field"))
                 .isEqualTo("requests[0].workloadId");
         assertThat(count("inference_requests")).isZero();

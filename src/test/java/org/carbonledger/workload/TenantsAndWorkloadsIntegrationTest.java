@@ -68,6 +68,13 @@ class TenantsAndWorkloadsIntegrationTest extends IntegrationTest {
     }
 
     @Test
+    void regionIsMatchedCaseInsensitivelyAndStoredAsTheDatasetSpellsIt() {
+        Tenant tenant = newTenant(unique("r"), 10);
+        UUID id = newWorkload(tenant.key(), "azure", "google/gemma-2-9b-it", "eastus");
+        assertThat(api.get(tenant.key(), "/v1/workloads/" + id).text("region")).isEqualTo("EastUS");
+    }
+
+    @Test
     void workloadErrors() {
         Tenant tenant = newTenant(unique("w"), 10);
         var unknownRegion = api.post(tenant.key(), "/v1/workloads", Api.map("name", "a", "model", "m",

@@ -1,0 +1,141 @@
+package org.carbonledger.receipts;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+
+/**
+ * The chain of one request, link by link along the foreign keys: request → emission records (every version) →
+ * invoice line → allocations → retirements (serials) → receipt. Links not made yet are null or empty.
+ */
+@Service
+public class RequestTrace {
+
+    public record Trace(Request request, List<EmissionRecord> emissionRecords, InvoiceLine invoiceLine,
+            List<Allocation> allocations, ReceiptLink receipt) {
+    }
+
+    public record Request(UUID id, String requestId, UUID workloadId, String workloadName, String model,
+            String region, long inputTokens, long outputTokens, Instant startedAt, Instant endedAt,
+            Instant receivedAt, String source) {
+    }
+
+    public record EmissionRecord(UUID id, int version, String methodologyVersion, BigDecimal energyJoules,
+            BigDecimal energyJoulesLow, BigDecimal energyJoulesHigh, BigDecimal pue, BigDecimal co2eGramsLocationBased,
+            BigDecimal co2eGramsMarketBased, BigDecimal co2eGramsLow, BigDecimal co2eGramsHigh, Factor factor,
+            Instant calculatedAt) {
+    }
+
+    public record Factor(UUID id, String provider, String region, String basis, BigDecimal gco2ePerKwh,
+            String datasetVersion, String source, String sourceReference) {
+    }
+
+    public record InvoiceLine(UUID invoiceId, String invoiceNumber, String invoiceStatus, UUID lineId,
+            String description, UUID emissionRecordId) {
+    }
+
+    public record Allocation(UUID id, BigDecimal co2eGrams, UUID emissionRecordId, UUID retirementId,
+            String registryRetirementId, String registry, String projectId, String projectName, int vintage,
+            String serialRange, Instant retiredAt) {
+    }
+
+    public record ReceiptLink(UUID id, String number, Instant issuedAt, String pdfSha256, String pdfPath) {
+    }
+
+    private final JdbcClient jdbc;
+
+    RequestTrace(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public Optional<Trace> of(UUID tenantId, String requestId) {
+        Optional<Request> request = jdbc.sql("""
+                select r.id, r.request_id, r.workload_id, w.name, w.model, w.region, r.input_tokens, r.output_tokens,
+                       r.started_at, r.ended_at, r.received_at, r.source
+                  from inference_requests r join workloads w on w.id = r.workload_id
+                 where r.tenant_id = ? and r.request_id = ?""")
+                .params(tenantId, requestId)
+                .query((rs, n) -> new Request(rs.getObject(1, UUID.class), rs.getString(2), rs.getObject(3, UUID.class),
+                        rs.getString(4), rs.getString(5), rs.getString(6), rs.getLong(7), rs.getLong(8),
+                        rs.getTimestamp(9).toInstant(), rs.getTimestamp(10).toInstant(),
+                        rs.getTimestamp(11).toInstant(), rs.getString(12)))
+                .optional();
+        return request.map(r -> new Trace(r, emissionRecords(r.id()), invoiceLine(r.id()), allocations(r.id()),
+                receipt(r.id())));
+    }
+
+    private List<EmissionRecord> emissionRecords(UUID inferenceRequestId) {
+        return jdbc.sql("""
+                select e.*, f.provider, f.region, f.basis, f.gco2e_per_kwh, f.dataset_version, f.source,
+                       f.source_reference
+                  from emission_records e join emission_factors f on f.id = e.emission_factor_id
+                 where e.inference_request_id = ? order by e.version""")
+                .param(inferenceRequestId)
+                .query((rs, n) -> new EmissionRecord(rs.getObject("id", UUID.class), rs.getInt("version"),
+                        rs.getString("methodology_version"), rs.getBigDecimal("energy_joules"),
+                        rs.getBigDecimal("energy_joules_low"), rs.getBigDecimal("energy_joules_high"),
+                        rs.getBigDecimal("pue"), rs.getBigDecimal("co2e_grams_location"),
+                        rs.getBigDecimal("co2e_grams_market"), rs.getBigDecimal("co2e_grams_low"),
+                        rs.getBigDecimal("co2e_grams_high"),
+                        new Factor(rs.getObject("emission_factor_id", UUID.class), rs.getString("provider"),
+                                rs.getString("region"), rs.getString("basis"), rs.getBigDecimal("gco2e_per_kwh"),
+                                rs.getString("dataset_version"), rs.getString("source"),
+                                rs.getString("source_reference")),
+                        rs.getTimestamp("calculated_at").toInstant()))
+                .list();
+    }
+
+    private InvoiceLine invoiceLine(UUID inferenceRequestId) {
+        return jdbc.sql("""
+                select i.id, i.number, i.status, l.id, l.description, b.emission_record_id
+                  from emission_records e
+                  join invoice_line_emissions b on b.emission_record_id = e.id
+                  join invoice_lines l on l.id = b.invoice_line_id
+                  join invoices i on i.id = l.invoice_id
+                 where e.inference_request_id = ?
+                 order by e.version desc limit 1""")
+                .param(inferenceRequestId)
+                .query((rs, n) -> new InvoiceLine(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
+                        rs.getObject(4, UUID.class), rs.getString(5), rs.getObject(6, UUID.class)))
+                .optional().orElse(null);
+    }
+
+    private List<Allocation> allocations(UUID inferenceRequestId) {
+        return jdbc.sql("""
+                select a.id, a.co2e_grams, a.emission_record_id, t.id, t.registry_retirement_id, l.registry,
+                       l.project_id, l.project_name, l.vintage, l.serial_prefix, t.serial_first, t.serial_last,
+                       t.retired_at
+                  from emission_records e
+                  join offset_allocations a on a.emission_record_id = e.id
+                  join offset_retirements t on t.id = a.retirement_id
+                  join offset_lots l on l.id = t.lot_id
+                 where e.inference_request_id = ?
+                 order by t.retired_at, a.id""")
+                .param(inferenceRequestId)
+                .query((rs, n) -> new Allocation(rs.getObject(1, UUID.class), rs.getBigDecimal(2),
+                        rs.getObject(3, UUID.class), rs.getObject(4, UUID.class), rs.getString(5), rs.getString(6),
+                        rs.getString(7), rs.getString(8), rs.getInt(9),
+                        rs.getString(10) + "-" + rs.getLong(11) + " to " + rs.getString(10) + "-" + rs.getLong(12),
+                        rs.getTimestamp(13).toInstant()))
+                .list();
+    }
+
+    private ReceiptLink receipt(UUID inferenceRequestId) {
+        return jdbc.sql("""
+                select rc.id, rc.number, rc.issued_at, rc.pdf_sha256
+                  from emission_records e
+                  join invoice_line_emissions b on b.emission_record_id = e.id
+                  join invoice_lines l on l.id = b.invoice_line_id
+                  join receipts rc on rc.invoice_id = l.invoice_id
+                 where e.inference_request_id = ?
+                 order by e.version desc limit 1""")
+                .param(inferenceRequestId)
+                .query((rs, n) -> new ReceiptLink(rs.getObject(1, UUID.class), rs.getString(2),
+                        rs.getTimestamp(3).toInstant(), rs.getString(4), "/v1/receipts/" + rs.getObject(1) + "/pdf"))
+                .optional().orElse(null);
+    }
+}

@@ -1,0 +1,93 @@
+package org.carbonledger.receipts.web;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.carbonledger.receipts.Receipt;
+import org.carbonledger.receipts.Receipts;
+import org.carbonledger.receipts.RequestTrace;
+import org.carbonledger.receipts.signing.ReceiptSigningKey;
+import org.carbonledger.receipts.signing.ReceiptVerifier;
+import org.carbonledger.receipts.signing.VerificationResult;
+import org.carbonledger.shared.CallerContext;
+import org.carbonledger.shared.web.ApiProblem;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+class ReceiptController {
+
+    static final int MAX_PDF_BYTES = 20 * 1024 * 1024;
+
+    private final Receipts receipts;
+    private final RequestTrace trace;
+    private final ReceiptVerifier verifier;
+    private final ReceiptSigningKey signingKey;
+    private final CallerContext callers;
+
+    ReceiptController(Receipts receipts, RequestTrace trace, ReceiptVerifier verifier, ReceiptSigningKey signingKey,
+            CallerContext callers) {
+        this.receipts = receipts;
+        this.trace = trace;
+        this.verifier = verifier;
+        this.signingKey = signingKey;
+        this.callers = callers;
+    }
+
+    @GetMapping("/v1/receipts")
+    List<Receipt> list() {
+        return receipts.list(callers.requireTenant());
+    }
+
+    @GetMapping("/v1/receipts/{id}")
+    Receipt get(@PathVariable UUID id) {
+        return receipts.find(callers.requireTenant(), id).orElseThrow(() -> ApiProblem.notFound("receipt", id));
+    }
+
+    @GetMapping(path = "/v1/receipts/{id}/pdf", produces = MediaType.APPLICATION_PDF_VALUE)
+    ResponseEntity<byte[]> pdf(@PathVariable UUID id) {
+        UUID tenant = callers.requireTenant();
+        Receipt receipt = receipts.find(tenant, id).orElseThrow(() -> ApiProblem.notFound("receipt", id));
+        byte[] pdf = receipts.pdf(tenant, id).orElseThrow();
+        return ResponseEntity.ok()
+                .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + receipt.number() + ".pdf\"")
+                .contentType(MediaType.APPLICATION_PDF).body(pdf);
+    }
+
+    /** Verification result: the signature against this platform's receipt-signing certificate. */
+    record Verification(boolean valid, String reason, String signer, String signerSha256Fingerprint,
+            Instant signingTime, String receiptNumber) {
+    }
+
+    /** Unauthenticated: anyone holding a receipt can check it. */
+    @PostMapping(path = "/v1/receipts/verify", consumes = {MediaType.APPLICATION_PDF_VALUE,
+            MediaType.APPLICATION_OCTET_STREAM_VALUE})
+    Verification verify(@RequestBody(required = false) byte[] pdf) {
+        if (pdf == null || pdf.length == 0) {
+            throw ApiProblem.invalid("body", "send the receipt PDF as the request body (Content-Type: application/pdf)");
+        }
+        if (pdf.length > MAX_PDF_BYTES) {
+            throw ApiProblem.invalid("body", "a receipt is at most " + MAX_PDF_BYTES + " bytes");
+        }
+        VerificationResult result = verifier.verify(pdf, signingKey.certificate());
+        String number = null;
+        if (result.valid() && result.manifestJson() != null) {
+            number = tools.jackson.databind.json.JsonMapper.builder().build().readTree(result.manifestJson())
+                    .path("receiptNumber").asString(null);
+        }
+        return new Verification(result.valid(), result.reason(), result.signerSubject(),
+                result.signerSha256Fingerprint(), result.signingTime(), number);
+    }
+
+    @GetMapping("/v1/trace/requests/{requestId}")
+    RequestTrace.Trace trace(@PathVariable String requestId) {
+        return trace.of(callers.requireTenant(), requestId)
+                .orElseThrow(() -> ApiProblem.notFound("request", requestId));
+    }
+}
