@@ -1,12 +1,72 @@
 package org.carbonledger.cli;
 
+import java.io.ByteArrayInputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.concurrent.Callable;
+import org.carbonledger.receipts.signing.ReceiptVerifier;
+import org.carbonledger.receipts.signing.VerificationResult;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
-@Command(name = "verify")
+/** Offline receipt verification: no database, no network. Exit 0 when valid, 1 when not, 2 on a usage error. */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = "Verify a receipt PDF offline: PAdES signature over every byte, signer, attached manifest.")
 class VerifyCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "FILE.pdf", description = "the receipt to verify")
+    Path file;
+
+    @Option(names = "--trust", paramLabel = "CERT.pem",
+            description = "the receipt-signing certificate to require (PEM); without it the signer is reported")
+    Path trust;
+
+    PrintStream out = System.out;
+
     @Override
-    public Integer call() {
-        return 1;
+    public Integer call() throws Exception {
+        Logging.quiet();
+        if (!Files.isRegularFile(file)) {
+            out.println("INVALID: " + file + " is not a readable file");
+            return 2;
+        }
+        X509Certificate anchor = null;
+        if (trust != null) {
+            try {
+                anchor = (X509Certificate) CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new ByteArrayInputStream(Files.readAllBytes(trust)));
+            } catch (Exception e) {
+                out.println("INVALID: cannot read trust certificate " + trust + ": " + e.getMessage());
+                return 2;
+            }
+        }
+        VerificationResult result = new ReceiptVerifier().verify(Files.readAllBytes(file), anchor);
+        out.println((result.valid() ? "VALID: " : "INVALID: ") + result.reason());
+        if (result.signerSubject() != null) {
+            out.println("  signer:       " + result.signerSubject());
+            out.println("  fingerprint:  SHA-256 " + result.signerSha256Fingerprint());
+        }
+        if (result.signingTime() != null) {
+            out.println("  signed at:    " + result.signingTime());
+        }
+        if (result.valid()) {
+            out.println(result.anchored() ? "  trust:        signer is the given trust certificate"
+                    : "  trust:        signer not checked against a trust anchor (pass --trust CERT.pem)");
+            JsonNode manifest = JsonMapper.builder().build().readTree(result.manifestJson());
+            out.println("  receipt:      " + manifest.path("receiptNumber").asString() + " for "
+                    + manifest.path("tenant").path("name").asString() + ", invoice "
+                    + manifest.path("invoice").path("number").asString());
+            JsonNode totals = manifest.path("totals");
+            out.println("  emissions:    " + totals.path("co2eGramsLocationBased").asString()
+                    + " g CO2e (location-based) from " + manifest.path("requests").size() + " requests; "
+                    + totals.path("co2eGramsAllocated").asString() + " g covered by retired offsets");
+        }
+        return result.valid() ? 0 : 1;
     }
 }
