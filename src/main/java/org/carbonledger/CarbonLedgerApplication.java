@@ -10,6 +10,6 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 public class CarbonLedgerApplication {
 
     public static void main(String[] args) {
-        System.exit(Launcher.run(args));
+        System.exit(Launcher.run(CarbonLedgerApplication.class, args));
     }
 }

@@ -2,7 +2,6 @@ package org.carbonledger.cli;
 
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.carbonledger.CarbonLedgerApplication;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.event.ContextClosedEvent;
@@ -15,7 +14,11 @@ import picocli.CommandLine.Command;
         subcommands = {Launcher.Serve.class, DemoCommand.class, VerifyCommand.class})
 public class Launcher implements Callable<Integer> {
 
-    public static int run(String[] args) {
+    private static Class<?> application;
+
+    /** Runs a subcommand; {@code applicationClass} is the Spring Boot application the platform commands start. */
+    public static int run(Class<?> applicationClass, String[] args) {
+        application = applicationClass;
         return new CommandLine(new Launcher()).execute(args);
     }
 
@@ -27,7 +30,7 @@ public class Launcher implements Callable<Integer> {
 
     /** Starts a Spring context of the platform with extra properties (e.g. {@code --server.port=0}). */
     static ConfigurableApplicationContext start(String... properties) {
-        SpringApplication app = new SpringApplication(CarbonLedgerApplication.class);
+        SpringApplication app = new SpringApplication(application);
         return app.run(properties);
     }
 

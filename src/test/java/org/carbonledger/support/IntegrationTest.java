@@ -1,0 +1,103 @@
+package org.carbonledger.support;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.carbonledger.CarbonLedgerApplication;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Base of the integration tests: the whole application on real PostgreSQL — embedded under target/test-data, or
+ * the server named by CARBONLEDGER_DB_URL — over HTTP, with a clock the test moves.
+ */
+@SpringBootTest(classes = {CarbonLedgerApplication.class, IntegrationTest.TestClock.class},
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+                "carbonledger.data-dir=${CARBONLEDGER_TEST_DATA_ROOT:target/test-data}/${random.uuid}",
+                "carbonledger.admin-key=" + IntegrationTest.OPERATOR_KEY,
+                "spring.main.allow-bean-definition-overriding=true"})
+public abstract class IntegrationTest {
+
+    public static final String OPERATOR_KEY = "test-operator-key-0123456789";
+    public static final Instant START = Instant.parse("2026-10-01T08:00:00Z");
+
+    @TestConfiguration(proxyBeanMethods = false)
+    public static class TestClock {
+        @Bean
+        @Primary
+        MutableClock testClock() {
+            return new MutableClock(START);
+        }
+    }
+
+    @LocalServerPort
+    protected int port;
+
+    @Autowired
+    protected MutableClock clock;
+
+    @Autowired
+    protected JdbcClient jdbc;
+
+    protected Api api;
+
+    @BeforeEach
+    void setUpApi() {
+        api = new Api(port);
+        clock.set(START);
+    }
+
+    /** A new tenant; returns its API key. */
+    protected Tenant newTenant(String name, int pricePerTonne) {
+        var response = api.post(OPERATOR_KEY, "/v1/tenants", Api.map("name", name, "pricePerTonne", pricePerTonne));
+        assertThat(response.status()).as(response.toString()).isEqualTo(201);
+        return new Tenant(UUID.fromString(response.text("id")), response.text("apiKey"));
+    }
+
+    public record Tenant(UUID id, String key) {
+    }
+
+    protected UUID newWorkload(String key, String name, String model, String region) {
+        var response = api.post(key, "/v1/workloads", Api.map("name", name, "model", model, "gpuModel", "H100",
+                "gpuCount", 4, "region", region));
+        assertThat(response.status()).as(response.toString()).isEqualTo(201);
+        return UUID.fromString(response.text("id"));
+    }
+
+    protected Api.Response ingest(String key, List<?> records) {
+        return api.post(key, "/v1/telemetry/requests", Api.map("requests", records));
+    }
+
+    protected static java.util.Map<String, Object> request(String requestId, UUID workloadId, long in, long out,
+            Instant endedAt) {
+        return Api.map("requestId", requestId, "workloadId", workloadId.toString(), "inputTokens", in,
+                "outputTokens", out, "startedAt", endedAt.minusSeconds(3).toString(), "endedAt", endedAt.toString());
+    }
+
+    protected UUID newLot(String prefix, long first, long last, int vintage) {
+        var response = api.post(OPERATOR_KEY, "/v1/offsets/lots", Api.map("registry", "VERRA", "projectId",
+                "VCS-" + prefix, "projectName", "Project " + prefix, "kind", "REMOVAL", "vintage", vintage,
+                "serialPrefix", prefix, "serialFirst", first, "serialLast", last, "pricePerTonne", 25,
+                "currency", "USD"));
+        assertThat(response.status()).as(response.toString()).isEqualTo(201);
+        return UUID.fromString(response.text("id"));
+    }
+
+    protected static String unique(String base) {
+        return base + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    protected Clock clock() {
+        return clock;
+    }
+}
