@@ -179,7 +179,9 @@ public class Invoices {
                 .query((rs, n) -> new Invoice.Line(rs.getObject("id", UUID.class),
                         rs.getObject("workload_id", UUID.class), rs.getString("description"),
                         rs.getLong("request_count"), rs.getBigDecimal("energy_joules"), rs.getBigDecimal("co2e_grams"),
-                        rs.getBigDecimal("price_per_tonne"), rs.getBigDecimal("amount"), rs.getString("currency")))
+                        rs.getBigDecimal("price_per_tonne"),
+                        Money.of(rs.getBigDecimal("amount"), rs.getString("currency")).rounded().amount(),
+                        rs.getString("currency")))
                 .list();
     }
 
@@ -188,7 +190,9 @@ public class Invoices {
         return new Invoice(rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class),
                 rs.getString("number"), rs.getObject("period_start", LocalDate.class),
                 rs.getObject("period_end", LocalDate.class), Invoice.Status.valueOf(rs.getString("status")),
-                rs.getString("currency"), rs.getBigDecimal("total_amount"), rs.getBigDecimal("co2e_grams"),
+                rs.getString("currency"),
+                Money.of(rs.getBigDecimal("total_amount"), rs.getString("currency")).rounded().amount(),
+                rs.getBigDecimal("co2e_grams"),
                 rs.getTimestamp("created_at").toInstant(), paid == null ? null : paid.toInstant(), lines);
     }
 }
