@@ -46,6 +46,7 @@ class DemoCommand implements Callable<Integer> {
         try (ConfigurableApplicationContext context = Launcher.start(
                 "--carbonledger.data-dir=" + dataDir.toAbsolutePath(),
                 "--carbonledger.db.url=",
+                "--carbonledger.signing.keystore=",
                 "--carbonledger.admin-key=" + operatorKey,
                 "--server.port=0",
                 "--logging.level.root=WARN")) {

@@ -237,8 +237,8 @@ public class ReceiptRenderer {
             pattern.append('.').append("0".repeat(scale));
         }
         DecimalFormat format = new DecimalFormat(pattern.toString(), DecimalFormatSymbols.getInstance(Locale.ROOT));
-        format.setRoundingMode(RoundingMode.HALF_UP);
-        return format.format(value.setScale(scale, RoundingMode.HALF_UP));
+        format.setRoundingMode(RoundingMode.HALF_EVEN);
+        return format.format(value.setScale(scale, RoundingMode.HALF_EVEN));
     }
 
     // ------------------------------------------------------------------ PDF/A plumbing
