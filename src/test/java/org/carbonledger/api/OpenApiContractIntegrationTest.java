@@ -257,7 +257,7 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
         call(key, "get", "/v1/invoices/{id}", "/v1/invoices/" + invoiceId, 200, null);
 
         call(key, "post", "/v1/invoices/{id}/payments", "/v1/invoices/" + invoiceId + "/payments", 201,
-                Api.map("reference", "bank-transfer-77"));
+                Api.map("reference", unique("bank-transfer"))); // references are unique across all payments
         var paidTwice = call(key, "post", "/v1/invoices/{id}/payments", "/v1/invoices/" + invoiceId + "/payments",
                 409, Api.map());
         assertThat(paidTwice.text("title")).isEqualTo("Conflict");
