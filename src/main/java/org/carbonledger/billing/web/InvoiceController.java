@@ -1,5 +1,6 @@
 package org.carbonledger.billing.web;
 
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Size;
@@ -15,6 +16,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
@@ -36,6 +38,8 @@ class InvoiceController {
 
     /** 201 with the new invoice, or 200 with the existing one when the period was closed before. */
     @PostMapping("/v1/billing/periods/close")
+    @ApiResponse(responseCode = "201", description = "The new invoice")
+    @ApiResponse(responseCode = "200", description = "The period was closed before; its invoice")
     ResponseEntity<Invoice> close(@Valid @RequestBody ClosePeriod body) {
         var closed = invoices.close(callers.requireTenant(), body.period());
         return ResponseEntity.status(closed.created() ? HttpStatus.CREATED : HttpStatus.OK).body(closed.invoice());
@@ -53,8 +57,8 @@ class InvoiceController {
 
     /** Records an offline payment (no payment provider configured). */
     @PostMapping("/v1/invoices/{id}/payments")
-    ResponseEntity<Invoice> pay(@PathVariable UUID id, @Valid @RequestBody(required = false) PayOffline body) {
-        Invoice paid = invoices.payOffline(callers.requireTenant(), id, body == null ? null : body.reference());
-        return ResponseEntity.status(HttpStatus.CREATED).body(paid);
+    @ResponseStatus(HttpStatus.CREATED)
+    Invoice pay(@PathVariable UUID id, @Valid @RequestBody(required = false) PayOffline body) {
+        return invoices.payOffline(callers.requireTenant(), id, body == null ? null : body.reference());
     }
 }
