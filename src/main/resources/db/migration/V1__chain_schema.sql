@@ -162,7 +162,7 @@ create table payments (
     amount              numeric(19,4) not null check (amount >= 0),
     currency            char(3)       not null,
     received_at         timestamptz   not null,
-    unique (provider, provider_reference),
+    unique (tenant_id, provider, provider_reference),
     unique (invoice_id),
     foreign key (invoice_id, tenant_id) references invoices (id, tenant_id)
 );

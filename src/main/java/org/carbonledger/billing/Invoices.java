@@ -142,6 +142,14 @@ public class Invoices {
         Invoice.Status next = invoice.status().pay();
         Instant now = clock.instant();
         String ref = reference == null || reference.isBlank() ? "offline-" + invoice.number() : reference;
+        boolean referenceUsed = jdbc.sql("""
+                select exists (select 1 from payments where tenant_id = ? and provider = 'OFFLINE'
+                                                       and provider_reference = ?)""")
+                .params(tenantId, ref).query(Boolean.class).single();
+        if (referenceUsed) {
+            throw new ApiProblem(HttpStatus.CONFLICT, "Conflict", "payment reference '" + ref
+                    + "' was already used for another invoice", "reference");
+        }
         jdbc.sql("""
                 insert into payments (id, invoice_id, tenant_id, provider, provider_reference, amount, currency,
                                       received_at)

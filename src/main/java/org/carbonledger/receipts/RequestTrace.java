@@ -119,9 +119,13 @@ public class RequestTrace {
                 .query((rs, n) -> new Allocation(rs.getObject(1, UUID.class), rs.getBigDecimal(2),
                         rs.getObject(3, UUID.class), rs.getObject(4, UUID.class), rs.getString(5), rs.getString(6),
                         rs.getString(7), rs.getString(8), rs.getInt(9),
-                        rs.getString(10) + "-" + rs.getLong(11) + " to " + rs.getString(10) + "-" + rs.getLong(12),
+                        serialRange(rs.getString(10), rs.getLong(11), rs.getLong(12)),
                         rs.getTimestamp(13).toInstant()))
                 .list();
+    }
+
+    private static String serialRange(String prefix, long first, long last) {
+        return first == last ? prefix + "-" + first : prefix + "-" + first + " to " + prefix + "-" + last;
     }
 
     private ReceiptLink receipt(UUID inferenceRequestId) {

@@ -73,6 +73,31 @@ class InvoicesIntegrationTest extends IntegrationTest {
     }
 
     @Test
+    void aReusedPaymentReferenceIs409AndLeavesTheInvoiceOpen() {
+        ingest(tenant.key(), List.of(request("s", chat, 10, 10, Instant.parse("2026-08-10T00:00:00Z")),
+                request("t", chat, 10, 10, Instant.parse("2026-09-10T00:00:00Z"))));
+        String august = close("2026-08").text("id");
+        String september = close("2026-09").text("id");
+        assertThat(api.post(tenant.key(), "/v1/invoices/" + august + "/payments", Api.map("reference", "r-1"))
+                .status()).isEqualTo(201);
+        var reused = api.post(tenant.key(), "/v1/invoices/" + september + "/payments", Api.map("reference", "r-1"));
+        assertThat(reused.status()).isEqualTo(409);
+        assertThat(reused.text("field")).isEqualTo("reference");
+        assertThat(api.get(tenant.key(), "/v1/invoices/" + september).text("status")).isEqualTo("OPEN");
+    }
+
+    @Test
+    void absurdNumbersAre400NotServerErrors() {
+        var price = api.post(OPERATOR_KEY, "/v1/tenants", Api.map("name", "x", "pricePerTonne", 1e20));
+        assertThat(price.status()).isEqualTo(400);
+        assertThat(price.text("field")).isEqualTo("pricePerTonne");
+        var params = api.post(tenant.key(), "/v1/workloads", Api.map("name", "huge", "model", "m",
+                "modelParamsBillion", 1e12, "gpuModel", "H100", "gpuCount", 1, "region", "us-east-1"));
+        assertThat(params.status()).isEqualTo(400);
+        assertThat(params.text("field")).isEqualTo("modelParamsBillion");
+    }
+
+    @Test
     void closeAndPayErrors() {
         assertThat(close("2026-13").status()).isEqualTo(400);
         var missing = api.post(tenant.key(), "/v1/billing/periods/close", Api.map());
@@ -97,9 +122,17 @@ class InvoicesIntegrationTest extends IntegrationTest {
                 .query(Long.class).single()).isEqualTo(1);
 
         Tenant other = newTenant(unique("other"), 10);
+        UUID otherChat = newWorkload(other.key(), "chat", "google/gemma-2-9b-it", "us-east-1");
+        ingest(other.key(), List.of(request("p", otherChat, 10, 10, Instant.parse("2026-09-10T00:00:00Z"))));
+        String otherInvoice = api.post(other.key(), "/v1/billing/periods/close", Api.map("period", "2026-09"))
+                .text("id");
+        assertThat(api.post(other.key(), "/v1/invoices/" + otherInvoice + "/payments", Api.map("reference",
+                "wire-1")).status()).as("references are per tenant").isEqualTo(201);
         assertThat(api.get(other.key(), "/v1/invoices/" + invoice).status()).isEqualTo(404);
         assertThat(api.post(other.key(), "/v1/invoices/" + invoice + "/payments", Api.map()).status())
                 .isEqualTo(404);
-        assertThat(api.get(other.key(), "/v1/invoices").body().size()).isZero();
+        var listed = api.get(other.key(), "/v1/invoices").body();
+        assertThat(listed.size()).isEqualTo(1);
+        assertThat(listed.get(0).path("id").asString()).isEqualTo(otherInvoice);
     }
 }

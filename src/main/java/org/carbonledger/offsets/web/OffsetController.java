@@ -2,6 +2,7 @@ package org.carbonledger.offsets.web;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Digits;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -45,7 +46,8 @@ class OffsetController {
                     message = "letters, digits and . _ / - only") String serialPrefix,
             @NotNull @Min(0) Long serialFirst,
             @NotNull @Min(0) Long serialLast,
-            @NotNull @DecimalMin(value = "0", message = "must not be negative") BigDecimal pricePerTonne,
+            @NotNull @DecimalMin(value = "0", message = "must not be negative")
+            @Digits(integer = 15, fraction = 4, message = "at most 15 digits and 4 decimals") BigDecimal pricePerTonne,
             @NotNull @Pattern(regexp = "[A-Z]{3}", message = "must be an ISO 4217 code such as USD") String currency) {
     }
 

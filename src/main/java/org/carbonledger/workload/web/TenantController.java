@@ -2,6 +2,7 @@ package org.carbonledger.workload.web;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Digits;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
@@ -35,7 +36,8 @@ class TenantController {
 
     record CreateTenant(@NotBlank @Size(max = 200) String name,
             @Pattern(regexp = "[A-Z]{3}", message = "must be an ISO 4217 code such as USD") String currency,
-            @DecimalMin(value = "0", message = "must not be negative") BigDecimal pricePerTonne) {
+            @DecimalMin(value = "0", message = "must not be negative")
+            @Digits(integer = 15, fraction = 4, message = "at most 15 digits and 4 decimals") BigDecimal pricePerTonne) {
     }
 
     record TenantView(UUID id, String name, String currency, BigDecimal pricePerTonne) {

@@ -3,6 +3,7 @@ package org.carbonledger.workload.web;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Digits;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -36,11 +37,13 @@ class WorkloadController {
 
     record CreateWorkload(@NotBlank @Size(max = 200) String name,
             @NotBlank @Size(max = 200) String model,
-            @DecimalMin(value = "0.001", message = "must be positive") BigDecimal modelParamsBillion,
+            @DecimalMin(value = "0.001", message = "must be positive")
+            @Digits(integer = 7, fraction = 3, message = "at most 7 digits and 3 decimals") BigDecimal modelParamsBillion,
             @NotBlank @Size(max = 100) String gpuModel,
             @NotNull @Min(1) @Max(4096) Integer gpuCount,
             @NotBlank @Size(max = 100) String region,
-            @DecimalMin("1.0") @DecimalMax(value = "3.0", inclusive = false) BigDecimal pue) {
+            @DecimalMin("1.0") @DecimalMax(value = "3.0", inclusive = false)
+            @Digits(integer = 1, fraction = 3, message = "at most 3 decimals") BigDecimal pue) {
     }
 
     @PostMapping("/v1/workloads")
