@@ -12,7 +12,7 @@ import org.springframework.stereotype.Service;
 public class Retirements {
 
     private static final String SELECT = """
-            select t.id, t.lot_id, l.registry, l.project_id, l.project_name, l.kind, l.vintage,
+            select t.id, t.tenant_id, t.lot_id, l.registry, l.project_id, l.project_name, l.kind, l.vintage,
                    l.serial_prefix, t.serial_first, t.serial_last, t.registry_retirement_id, t.retired_at,
             """;
 
@@ -49,12 +49,27 @@ public class Retirements {
                 .param(tenantId).query(Retirements::map).list();
     }
 
+    /** For operators: every tenant's retirements, or one tenant's when {@code tenantId} is given. */
+    public List<Retirement> all(UUID tenantId) {
+        if (tenantId != null) {
+            return ofTenant(tenantId);
+        }
+        return jdbc.sql(SELECT + """
+                       coalesce((select sum(a.co2e_grams) from offset_allocations a where a.retirement_id = t.id), 0)
+                         as grams
+                  from offset_retirements t
+                  join offset_lots l on l.id = t.lot_id
+                 order by t.retired_at, t.id""")
+                .query(Retirements::map).list();
+    }
+
     private static Retirement map(ResultSet rs, int n) throws SQLException {
         long first = rs.getLong("serial_first");
         long last = rs.getLong("serial_last");
         String prefix = rs.getString("serial_prefix");
         String range = first == last ? prefix + "-" + first : prefix + "-" + first + " to " + prefix + "-" + last;
-        return new Retirement(rs.getObject("id", UUID.class), rs.getObject("lot_id", UUID.class),
+        return new Retirement(rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class),
+                rs.getObject("lot_id", UUID.class),
                 OffsetLot.Registry.valueOf(rs.getString("registry")), rs.getString("project_id"),
                 rs.getString("project_name"), OffsetLot.Kind.valueOf(rs.getString("kind")), rs.getInt("vintage"),
                 range, last - first + 1, rs.getString("registry_retirement_id"),

@@ -90,7 +90,8 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
     @Test
     void documentedOperationsAreComplete() {
         List<String> failures = new ArrayList<>();
-        Set<String> tags = Set.of("tenants", "workloads", "telemetry", "billing", "offsets", "receipts", "trace");
+        Set<String> tags = Set.of("tenants", "workloads", "telemetry", "billing", "emissions", "offsets", "receipts",
+                "trace");
         Set<String> operationIds = new LinkedHashSet<>();
         operations(contract).forEach((op, operation) -> {
             if (!operationIds.add(operation.path("operationId").asString(""))) {
@@ -262,6 +263,11 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
                 409, Api.map());
         assertThat(paidTwice.text("title")).isEqualTo("Conflict");
         call(key, "get", "/v1/offsets/retirements", "/v1/offsets/retirements", 200, null);
+        call(OPERATOR_KEY, "get", "/v1/offsets/retirements", "/v1/offsets/retirements?tenantId="
+                + tenant.text("id"), 200, null);
+        var summary = call(key, "get", "/v1/emissions/summary", "/v1/emissions/summary?from=2026-10-01&to=2026-11-01",
+                200, null);
+        assertThat(summary.body().path("rows").size()).isEqualTo(1);
 
         var receipts = call(key, "get", "/v1/receipts", "/v1/receipts", 200, null);
         String receiptId = receipts.body().get(0).path("id").asString();
@@ -313,6 +319,13 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
         var badPeriod = call(tenant.key(), "post", "/v1/billing/periods/close", "/v1/billing/periods/close", 400,
                 Api.map("period", "2026-13"));
         assertThat(badPeriod.text("field")).isEqualTo("period");
+        var badWindow = call(tenant.key(), "get", "/v1/emissions/summary",
+                "/v1/emissions/summary?from=2026-10-02&to=2026-10-01", 400, null);
+        assertThat(badWindow.text("field")).isEqualTo("to");
+        call(OPERATOR_KEY, "get", "/v1/emissions/summary", "/v1/emissions/summary", 403, null);
+        var otherTenant = call(tenant.key(), "get", "/v1/offsets/retirements",
+                "/v1/offsets/retirements?tenantId=" + UUID.randomUUID(), 403, null);
+        assertThat(otherTenant.text("field")).isEqualTo("tenantId");
         var badEnum = call(OPERATOR_KEY, "post", "/v1/offsets/lots", "/v1/offsets/lots", 400,
                 Api.map("registry", "NOPE"));
         assertThat(badEnum.text("field")).isEqualTo("registry");

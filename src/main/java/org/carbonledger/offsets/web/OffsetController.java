@@ -11,16 +11,20 @@ import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.UUID;
 import org.carbonledger.offsets.OffsetLot;
 import org.carbonledger.offsets.OffsetLots;
 import org.carbonledger.offsets.Retirement;
 import org.carbonledger.offsets.Retirements;
+import org.carbonledger.shared.Caller;
 import org.carbonledger.shared.CallerContext;
+import org.carbonledger.shared.web.ApiProblem;
 import org.carbonledger.shared.Money;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -59,7 +63,7 @@ class OffsetController {
         try {
             price = Money.of(body.pricePerTonne(), body.currency());
         } catch (IllegalArgumentException e) {
-            throw org.carbonledger.shared.web.ApiProblem.invalid("currency",
+            throw ApiProblem.invalid("currency",
                     "'" + body.currency() + "' is not an ISO 4217 currency");
         }
         return lots.add(new OffsetLots.NewLot(body.registry(), body.projectId().trim(), body.projectName().trim(),
@@ -72,8 +76,20 @@ class OffsetController {
         return lots.list();
     }
 
+    /**
+     * A tenant key reads its own retirements; an operator key reads every tenant's, or one tenant's with
+     * {@code tenantId}. A tenant key naming another tenant is refused (403), never answered with its data.
+     */
     @GetMapping("/v1/offsets/retirements")
-    List<Retirement> retirements() {
-        return retirements.ofTenant(callers.requireTenant());
+    List<Retirement> retirements(@RequestParam(required = false) UUID tenantId) {
+        if (callers.caller().role() == Caller.Role.OPERATOR) {
+            return retirements.all(tenantId);
+        }
+        UUID tenant = callers.requireTenant();
+        if (tenantId != null && !tenantId.equals(tenant)) {
+            throw new ApiProblem(HttpStatus.FORBIDDEN, "Operator key required",
+                    "reading another tenant's retirements needs an operator key", "tenantId");
+        }
+        return retirements.ofTenant(tenant);
     }
 }
