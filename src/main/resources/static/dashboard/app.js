@@ -29,6 +29,16 @@ function show(...content) {
   }
 }
 
+/** An amount in its currency's minor units (2 for USD, 0 for JPY), en-US grouping, then the currency code. */
+function money(amount, currency) {
+  let digits = 2;
+  try {
+    digits = new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+  } catch (e) { /* an unknown code: two decimals */ }
+  const format = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return `${format.format(Number(amount))} ${currency}`;
+}
+
 const loading = (what) => h('p', { class: 'loading', role: 'status' }, `Loading ${what}…`);
 
 /** An error that tells the user what to do next. */
@@ -283,11 +293,11 @@ async function invoices() {
       items.map((i) => h('tr', { 'data-invoice': i.number },
         h('th', { scope: 'row' }, h('details', {}, h('summary', {}, i.number),
           h('ul', { class: 'lines' }, i.lines.map((l) => h('li', {}, `${l.description}: ${integer(l.requestCount)} requests, `
-            + `${mass(micro(l.co2eGrams))}, ${energy(micro(l.energyJoules))}, ${l.amount} ${l.currency}`))))),
+            + `${mass(micro(l.co2eGrams))}, ${energy(micro(l.energyJoules))}, ${money(l.amount, l.currency)}`))))),
         h('td', {}, i.periodStart.slice(0, 7)),
         h('td', {}, h('span', { class: `badge ${i.status.toLowerCase()}` }, i.status)),
         h('td', { class: 'num' }, mass(micro(i.co2eGrams))),
-        h('td', { class: 'num' }, `${i.totalAmount} ${i.currency}`),
+        h('td', { class: 'num' }, money(i.totalAmount, i.currency)),
         h('td', {}, date(i.paidAt))))));
   } catch (e) {
     show(heading, problem(e, 'invoices'));
@@ -480,7 +490,7 @@ async function inventory() {
       h('td', {}, l.registry), h('td', {}, `${l.projectName} (${l.projectId})`), h('td', {}, l.kind),
       h('td', {}, String(l.vintage)), h('td', { class: 'num' }, integer(l.quantity)),
       h('td', { class: 'num' }, integer(l.retiredTonnes)), h('td', { class: 'num' }, integer(l.quantity - l.retiredTonnes)),
-      h('td', { class: 'num' }, `${l.pricePerTonne} ${l.currency}`))), { id: 'lots-table' }));
+      h('td', { class: 'num' }, money(l.pricePerTonne, l.currency)))), { id: 'lots-table' }));
 }
 
 async function retirements(tenantId) {

@@ -21,7 +21,8 @@ import tools.jackson.databind.json.JsonMapper;
 /** A tenant and an operator using the public API, as the demo does: nothing here touches the database directly. */
 final class DemoTraffic {
 
-    record Result(byte[] receiptPdf) {
+    /** The verified receipt, the demo tenant's key and the request whose trace was printed. */
+    record Result(byte[] receiptPdf, String tenantKey, String tracedRequestId) {
     }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -109,13 +110,14 @@ final class DemoTraffic {
             throw new IllegalStateException("the platform did not verify its own receipt: " + verification);
         }
         console.println("Receipt " + receipt.path("number").asString() + " signed and verified by the platform");
-        JsonNode trace = get(key, "/v1/trace/requests/demo-" + period + "-0");
-        console.println("Trace of demo-" + period + "-0: " + trace.path("emissionRecords").get(0)
+        String traced = "demo-" + period + "-0";
+        JsonNode trace = get(key, "/v1/trace/requests/" + traced);
+        console.println("Trace of " + traced + ": " + trace.path("emissionRecords").get(0)
                 .path("co2eGramsLocationBased").asString() + " g -> invoice " + trace.path("invoiceLine")
                 .path("invoiceNumber").asString() + " -> " + trace.path("allocations").get(0)
                 .path("registryRetirementId").asString() + " -> receipt " + trace.path("receipt").path("number")
                 .asString());
-        return new Result(pdf);
+        return new Result(pdf, key, traced);
     }
 
     private JsonNode get(String key, String path) {

@@ -30,8 +30,12 @@ public class Launcher implements Callable<Integer> {
 
     /** Starts a Spring context of the platform with extra properties (e.g. {@code --server.port=0}). */
     static ConfigurableApplicationContext start(String... properties) {
-        SpringApplication app = new SpringApplication(application);
-        return app.run(properties);
+        return start(application, properties);
+    }
+
+    /** Starts the given application as the platform commands start theirs (used by the dashboard's browser tests). */
+    static ConfigurableApplicationContext start(Class<?> applicationClass, String... properties) {
+        return new SpringApplication(applicationClass).run(properties);
     }
 
     @Command(name = "serve", description = "Run the platform (embedded PostgreSQL under ./data unless "
