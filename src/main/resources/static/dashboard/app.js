@@ -321,7 +321,7 @@ async function receipts() {
     if (!fileInput.files.length) return;
     await runVerify(fileStatus, () => fileInput.files[0]);
   });
-  const verifyFile = h('section', { 'aria-labelledby': 'verify-heading', class: 'verify' },
+  const verifyFile = h('section', { 'aria-labelledby': 'verify-heading', class: 'verify-panel' },
     h('h2', { id: 'verify-heading' }, 'Verify a receipt file'),
     h('label', { for: 'verify-file' }, 'Receipt PDF'), fileInput,
     h('p', { id: 'verify-file-help', class: 'help' }, 'Choose a receipt PDF (for example one downloaded below): '
@@ -402,10 +402,10 @@ async function trace(requestId) {
   const r = t.request;
   const emissionNodes = t.emissionRecords.map((e) => ({ id: `e${e.version}`, kind: 'emission', lines: [
     `Emission record v${e.version}`, `${mass(micro(e.co2eGramsLocationBased))} location`,
-    `${mass(micro(e.co2eGramsMarketBased))} market`, `${energy(micro(e.energyJoules))}`] }));
+    `${mass(micro(e.co2eGramsMarketBased))} market`, energy(micro(e.energyJoules))] }));
   const line = t.invoiceLine;
   const invoiceNodes = [line
-    ? { id: 'line', kind: 'invoice', lines: [`Invoice ${line.invoiceNumber}`, line.invoiceStatus, line.description] }
+    ? { id: 'line', kind: 'invoice', lines: ['Invoice line', line.invoiceNumber, line.invoiceStatus, line.description] }
     : { id: 'line', kind: 'invoice', missing: 'Not invoiced yet' }];
   const allocationNodes = t.allocations.length ? t.allocations.map((a, i) => ({ id: `a${i}`, kind: 'allocation',
     lines: ['Allocation', `${mass(micro(a.co2eGrams))}`, a.projectName] }))
@@ -414,7 +414,7 @@ async function trace(requestId) {
     lines: [a.registryRetirementId, ...a.serialRange.split(' to ').map((s, k) => (k ? `to ${s}` : s)),
       `${a.registry}, vintage ${a.vintage}`] }))
     : [{ id: 's0', kind: 'serials', missing: 'No credits retired yet' }];
-  const receiptNodes = [t.receipt ? { id: 'rc', kind: 'receipt', lines: [`Receipt ${t.receipt.number}`,
+  const receiptNodes = [t.receipt ? { id: 'rc', kind: 'receipt', lines: ['Receipt', t.receipt.number,
     date(t.receipt.issuedAt), `sha256 ${t.receipt.pdfSha256.slice(0, 12)}…`] }
     : { id: 'rc', kind: 'receipt', missing: 'No receipt yet' }];
   const edges = [

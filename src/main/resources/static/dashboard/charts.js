@@ -27,8 +27,13 @@ export function mass(m) {
   return `${nf(3).format(g)} g`;
 }
 
-/** Energy from micro-joules, in kWh. */
-export const energy = (m) => `${nf(3).format(m / 1e6 / 3.6e6)} kWh`;
+/** Energy from micro-joules: kWh from 1 kWh, Wh from 1 Wh, joules below. */
+export function energy(m) {
+  const joules = m / 1e6;
+  if (Math.abs(joules) >= 3.6e6) return `${nf(3).format(joules / 3.6e6)} kWh`;
+  if (Math.abs(joules) >= 3.6e3) return `${nf(3).format(joules / 3.6e3)} Wh`;
+  return `${nf(1).format(joules)} J`;
+}
 
 export const integer = (n) => new Intl.NumberFormat('en-US').format(n);
 
@@ -143,7 +148,7 @@ export function stackedBar({ id, caption, parts, format }) {
  *   edges [[fromId, toId]].
  */
 export function chain({ id, caption, columns, edges }) {
-  const colW = 200, gap = 36, nodeH = 78, vgap = 14, top = 34;
+  const colW = 172, gap = 26, nodeH = 78, vgap = 14, top = 34;
   const W = columns.length * colW + (columns.length - 1) * gap;
   const rows = Math.max(1, ...columns.map((c) => c.nodes.length));
   const H = top + rows * (nodeH + vgap) + 8;
@@ -167,7 +172,7 @@ export function chain({ id, caption, columns, edges }) {
       title((n.missing ? [n.missing] : n.lines).join('\n')),
       svg('rect', { x, y, width: colW, height: nodeH, rx: 8 }));
       (n.missing ? [n.missing] : n.lines).slice(0, 4).forEach((line, li) => {
-        g.append(text(x + 10, y + 20 + li * 17, clip(line, 27), { class: li === 0 ? 'node-title' : 'node-line' }));
+        g.append(text(x + 10, y + 20 + li * 17, clip(line, li === 0 ? 21 : 23), { class: li === 0 ? 'node-title' : 'node-line' }));
       });
       root.append(g);
     });
