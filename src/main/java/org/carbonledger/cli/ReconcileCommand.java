@@ -31,7 +31,7 @@ class ReconcileCommand implements Callable<Integer> {
         }
     }
 
-    static int print(StripeReconciler.Report report, PrintStream out) {
+    static int print(StripeReconciler.ReconciliationReport report, PrintStream out) {
         if (!report.stripeConfigured()) {
             out.println("Stripe is not configured (carbonledger.stripe.api-key): nothing to reconcile");
             return 2;

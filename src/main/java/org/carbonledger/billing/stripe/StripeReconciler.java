@@ -28,12 +28,13 @@ public class StripeReconciler {
     private static final Logger log = LoggerFactory.getLogger(StripeReconciler.class);
 
     /** One repair: the invoice, its status before and after, and why. */
-    public record Change(UUID invoiceId, String invoiceNumber, Invoice.Status from, Invoice.Status to,
+    public record ReconciliationChange(UUID invoiceId, String invoiceNumber, Invoice.Status from, Invoice.Status to,
             String reason) {
     }
 
     /** What a run looked at and changed; {@code errors} name invoices that could not be checked this time. */
-    public record Report(boolean stripeConfigured, int invoicesChecked, List<Change> changes, List<String> errors) {
+    public record ReconciliationReport(boolean stripeConfigured, int invoicesChecked,
+            List<ReconciliationChange> changes, List<String> errors) {
     }
 
     private final ObjectProvider<StripeClient> client;
@@ -56,10 +57,10 @@ public class StripeReconciler {
     private record Candidate(UUID id, UUID tenantId, String number, Invoice.Status status, String stripeId) {
     }
 
-    public Report reconcile() {
+    public ReconciliationReport reconcile() {
         StripeClient stripe = client.getIfAvailable();
         if (stripe == null) {
-            return new Report(false, 0, List.of(), List.of());
+            return new ReconciliationReport(false, 0, List.of(), List.of());
         }
         List<Candidate> candidates = jdbc.sql("""
                 select id, tenant_id, number, status, stripe_invoice_id from invoices
@@ -68,7 +69,7 @@ public class StripeReconciler {
                 .query((rs, n) -> new Candidate(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class),
                         rs.getString(3), Invoice.Status.valueOf(rs.getString(4)), rs.getString(5)))
                 .list();
-        List<Change> changes = new ArrayList<>();
+        List<ReconciliationChange> changes = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         for (Candidate c : candidates) {
             try {
@@ -79,10 +80,10 @@ public class StripeReconciler {
                         "select stripe_invoice_id from invoices where id = ?").param(c.id()).query(String.class)
                         .single());
                 Invoice.Status target = StripeEventHandler.fromStripe(remote.getStatus());
-                Change change = tx.execute(s -> {
+                ReconciliationChange change = tx.execute(s -> {
                     Invoice invoice = lifecycle.lock(c.tenantId(), c.id());
                     if (target == null || target == invoice.status() || !invoice.status().canMoveTo(target)) {
-                        return invoice.status() == c.status() ? null : new Change(c.id(), c.number(), c.status(),
+                        return invoice.status() == c.status() ? null : new ReconciliationChange(c.id(), c.number(), c.status(),
                                 invoice.status(), "pushed to Stripe " + remote.getId());
                     }
                     try {
@@ -90,7 +91,7 @@ public class StripeReconciler {
                     } catch (StripeException e) {
                         throw new IllegalStateException(e.getMessage(), e);
                     }
-                    return new Change(c.id(), c.number(), c.status(), target, "Stripe invoice " + remote.getId()
+                    return new ReconciliationChange(c.id(), c.number(), c.status(), target, "Stripe invoice " + remote.getId()
                             + " is " + remote.getStatus());
                 });
                 if (change != null) {
@@ -104,6 +105,6 @@ public class StripeReconciler {
             log.info("reconciliation: {} invoices checked, {} changed, {} errors", candidates.size(), changes.size(),
                     errors.size());
         }
-        return new Report(true, candidates.size(), changes, errors);
+        return new ReconciliationReport(true, candidates.size(), changes, errors);
     }
 }

@@ -23,13 +23,13 @@ class StripeWebhookController {
 
     @PostMapping(path = "/v1/webhooks/stripe", consumes = "application/json")
     @ApiResponse(responseCode = "200", description = "Accepted: processed, ignored, duplicate or queued for retry")
-    StripeWebhookInbox.Receipt receive(@RequestHeader(name = "Stripe-Signature", required = false) String signature,
+    StripeWebhookInbox.WebhookReceipt receive(@RequestHeader(name = "Stripe-Signature", required = false) String signature,
             @RequestBody(required = false) String payload) {
         return inbox.receive(payload, signature);
     }
 
     @PostMapping("/v1/billing/reconciliations")
-    StripeReconciler.Report reconcile() {
+    StripeReconciler.ReconciliationReport reconcile() {
         callers.requireOperator();
         return reconciler.reconcile();
     }

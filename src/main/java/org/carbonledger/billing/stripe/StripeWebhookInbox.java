@@ -34,7 +34,7 @@ class StripeWebhookInbox {
         PROCESSED, IGNORED, PENDING, FAILED, DUPLICATE
     }
 
-    record Receipt(String eventId, String type, Outcome outcome) {
+    record WebhookReceipt(String eventId, String type, Outcome outcome) {
     }
 
     private final StripeProperties properties;
@@ -52,7 +52,7 @@ class StripeWebhookInbox {
         this.clock = clock;
     }
 
-    Receipt receive(String payload, String signature) {
+    WebhookReceipt receive(String payload, String signature) {
         if (properties.webhookSecret() == null) {
             throw new ApiProblem(HttpStatus.NOT_FOUND, "Not Found", "Stripe webhooks are not configured here", null);
         }
@@ -89,9 +89,9 @@ class StripeWebhookInbox {
         if (inserted == 0) {
             log.info("Stripe event {} ({}) delivered again: acknowledged, not processed again", event.getId(),
                     event.getType());
-            return new Receipt(event.getId(), event.getType(), Outcome.DUPLICATE);
+            return new WebhookReceipt(event.getId(), event.getType(), Outcome.DUPLICATE);
         }
-        return new Receipt(event.getId(), event.getType(), process(event.getId()));
+        return new WebhookReceipt(event.getId(), event.getType(), process(event.getId()));
     }
 
     private static String objectId(Event event) {
