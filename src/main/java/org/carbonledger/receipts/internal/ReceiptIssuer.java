@@ -111,8 +111,12 @@ class ReceiptIssuer {
                 continue;
             }
             Workload workload = workloads.find(tenant.id(), line.workloadId()).orElseThrow();
-            String basis = invoice.uncertainty() == org.carbonledger.billing.BillingPolicy.Uncertainty.UPPER_BOUND
-                    ? " (upper bound)" : "";
+            String basis = (invoice.uncertainty() == org.carbonledger.billing.BillingPolicy.Uncertainty.UPPER_BOUND
+                    ? " (upper bound)" : "") + switch (line.kind()) {
+                        case ADJUSTMENT -> ", adjustment";
+                        case CREDIT_NOTE -> ", credit note";
+                        default -> "";
+                    };
             lines.add(new ReceiptContent.Line(workload.name() + basis, workload.model(), line.requestCount(),
                     Energy.ofJoules(line.energyJoules()).kilowattHours(), line.co2eGrams(), line.amount(),
                     line.currency()));
