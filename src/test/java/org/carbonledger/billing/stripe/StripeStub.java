@@ -35,6 +35,7 @@ public final class StripeStub implements AutoCloseable {
     private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, String> replies = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Object>> objects = new ConcurrentHashMap<>();
+    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
 
     public StripeStub() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -73,6 +74,13 @@ public final class StripeStub implements AutoCloseable {
         }
         if (key != null && replies.containsKey(key)) {
             reply(exchange, 200, replies.get(key));
+            return;
+        }
+        var failing = failures.entrySet().stream().filter(f -> path.endsWith(f.getKey()) && f.getValue() > 0)
+                .findFirst();
+        if (failing.isPresent()) {
+            failures.merge(failing.get().getKey(), -1, Integer::sum);
+            reply(exchange, 503, error("api_error", "The service is temporarily unavailable"));
             return;
         }
         String[] parts = path.substring(1).split("/");
@@ -174,6 +182,11 @@ public final class StripeStub implements AutoCloseable {
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
         }
+    }
+
+    /** The next {@code times} requests whose path ends with {@code pathSuffix} fail with 503. */
+    public void failNext(String pathSuffix, int times) {
+        failures.put(pathSuffix, times);
     }
 
     // What Stripe does on its side --------------------------------------------------------------------------------

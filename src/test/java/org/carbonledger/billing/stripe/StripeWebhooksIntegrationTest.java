@@ -139,6 +139,82 @@ class StripeWebhooksIntegrationTest extends StripeIntegrationTest {
                 .param(tenant.id()).query(java.math.BigDecimal.class).single()).isEqualByComparingTo("0");
     }
 
+    @Test
+    void anInterruptedPushIsCompletedByTheReconcilerWithoutDuplicates() {
+        Tenant tenant = newTenant(unique("interrupted"), 1_000_000);
+        UUID chat = newWorkload(tenant.key(), "chat", "google/gemma-2-9b-it", "us-east-1");
+        ingest(tenant.key(), List.of(request("i", chat, 100, 100, Instant.parse("2026-09-05T00:00:00Z"))));
+        STUB.failNext("/finalize", 3);   // the client's own retries fail too
+        String invoiceId = api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-09"))
+                .text("id");
+        var open = api.get(tenant.key(), "/v1/invoices/" + invoiceId);
+        assertThat(open.text("status")).isEqualTo("OPEN");
+        String stripeId = open.text("stripeInvoiceId");
+        assertThat(STUB.invoice(stripeId).get("status")).isEqualTo("draft");
+
+        var change = findChange(api.post(OPERATOR_KEY, "/v1/billing/reconciliations", null), invoiceId);
+        assertThat(change.path("from").asString()).isEqualTo("OPEN");
+        assertThat(change.path("to").asString()).isEqualTo("FINALIZED");
+        var finalized = api.get(tenant.key(), "/v1/invoices/" + invoiceId);
+        assertThat(finalized.text("status")).isEqualTo("FINALIZED");
+        assertThat(finalized.text("stripeInvoiceId")).isEqualTo(stripeId);
+        // the items were sent again with the same keys and Stripe answered with the same objects: nothing doubled
+        assertThat(STUB.invoice(stripeId).get("total")).isEqualTo(
+                finalized.body().path("totalAmount").decimalValue().movePointRight(2).longValueExact());
+        String itemKey = "carbonledger-item-" + finalized.body().path("lines").get(0).path("id").asString();
+        assertThat(STUB.requests()).filteredOn(r -> itemKey.equals(r.idempotencyKey())).hasSize(2);
+    }
+
+    @Test
+    void anEventThatNeverBecomesApplicableIsParkedAfterTheLastAttempt() {
+        String id = eventId();
+        var charge = Map.<String, Object>of("id", "ch_unknown", "object", "charge", "refunded", true,
+                "amount", 100L, "amount_refunded", 100L, "payment_intent", "pi_nobody_knows", "livemode", false);
+        assertThat(deliver(StripeStub.event(id, "charge.refunded", epoch(), charge)).text("outcome"))
+                .isEqualTo("PENDING");
+        clock.set(clock.instant().plusSeconds(31));
+        inbox.processDue();
+        assertThat(status(id)).isEqualTo("PENDING 2");
+        clock.set(clock.instant().plusSeconds(61));
+        inbox.processDue();
+        assertThat(status(id)).isEqualTo("FAILED 3");
+        clock.set(clock.instant().plusSeconds(3600));
+        inbox.processDue();
+        assertThat(status(id)).as("parked events are not retried").isEqualTo("FAILED 3");
+    }
+
+    @Test
+    void voidedAndUncollectibleInvoicesFollowStripe() {
+        Tenant tenant = newTenant(unique("void"), 1_000_000);
+        UUID chat = newWorkload(tenant.key(), "chat", "google/gemma-2-9b-it", "us-east-1");
+        ingest(tenant.key(), List.of(request("v", chat, 100, 100, Instant.parse("2026-08-05T00:00:00Z")),
+                request("u", chat, 100, 100, Instant.parse("2026-09-05T00:00:00Z"))));
+        String august = api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-08")).text("id");
+        String september = api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-09"))
+                .text("id");
+        Map<String, Object> voided = STUB.invoice(api.get(tenant.key(), "/v1/invoices/" + august)
+                .text("stripeInvoiceId"));
+        voided.put("status", "void");
+        assertThat(deliver(StripeStub.event(eventId(), "invoice.voided", epoch(), voided)).text("outcome"))
+                .isEqualTo("PROCESSED");
+        Map<String, Object> uncollectible = STUB.invoice(api.get(tenant.key(), "/v1/invoices/" + september)
+                .text("stripeInvoiceId"));
+        uncollectible.put("status", "uncollectible");
+        deliver(StripeStub.event(eventId(), "invoice.marked_uncollectible", epoch(), uncollectible));
+        assertThat(api.get(tenant.key(), "/v1/invoices/" + august).text("status")).isEqualTo("VOID");
+        assertThat(api.get(tenant.key(), "/v1/invoices/" + september).text("status")).isEqualTo("UNCOLLECTIBLE");
+        // a payment reported for a void invoice changes nothing
+        Map<String, Object> paidLate = new java.util.LinkedHashMap<>(voided);
+        paidLate.put("status", "paid");
+        deliver(StripeStub.event(eventId(), "invoice.paid", epoch() + 1, paidLate));
+        assertThat(api.get(tenant.key(), "/v1/invoices/" + august).text("status")).isEqualTo("VOID");
+    }
+
+    private String status(String eventId) {
+        return jdbc.sql("select status || ' ' || attempts from stripe_events where event_id = ?").param(eventId)
+                .query(String.class).single();
+    }
+
     private static tools.jackson.databind.JsonNode findChange(Api.Response report, String invoiceId) {
         for (var change : report.body().path("changes")) {
             if (change.path("invoiceId").asString().equals(invoiceId)) {
