@@ -186,7 +186,7 @@ public class Invoices {
 
     /** grams / 1e6 × price per tonne, rounded once to minor units half-even; negative for credit notes. */
     static Money priceOf(BigDecimal grams, Money pricePerTonne) {
-        return new Money(grams.multiply(pricePerTonne.amount()).divide(Co2eMass.GRAMS_PER_TONNE), 
+        return new Money(grams.multiply(pricePerTonne.amount()).divide(Co2eMass.GRAMS_PER_TONNE),
                 pricePerTonne.currency()).rounded();
     }
 

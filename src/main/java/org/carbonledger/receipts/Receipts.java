@@ -19,14 +19,14 @@ public class Receipts {
     }
 
     public List<Receipt> list(UUID tenantId) {
-        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, revocation_reason "
-                + "from receipts "
+        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, "
+                + "revocation_reason from receipts "
                 + "where tenant_id = ? order by issued_at desc, id").param(tenantId).query(Receipts::map).list();
     }
 
     public Optional<Receipt> find(UUID tenantId, UUID id) {
-        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, revocation_reason "
-                + "from receipts "
+        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, "
+                + "revocation_reason from receipts "
                 + "where tenant_id = ? and id = ?").params(tenantId, id).query(Receipts::map).optional();
     }
 
@@ -37,8 +37,8 @@ public class Receipts {
 
     /** The receipt with exactly these bytes, if we issued it. */
     public Optional<Receipt> bySha256(String sha256) {
-        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, revocation_reason "
-                + "from receipts "
+        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, "
+                + "revocation_reason from receipts "
                 + "where pdf_sha256 = ?").param(sha256).query(Receipts::map).optional();
     }
 

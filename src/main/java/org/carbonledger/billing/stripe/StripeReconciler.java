@@ -83,16 +83,16 @@ public class StripeReconciler {
                 ReconciliationChange change = tx.execute(s -> {
                     Invoice invoice = lifecycle.lock(c.tenantId(), c.id());
                     if (target == null || target == invoice.status() || !invoice.status().canMoveTo(target)) {
-                        return invoice.status() == c.status() ? null : new ReconciliationChange(c.id(), c.number(), c.status(),
-                                invoice.status(), "pushed to Stripe " + remote.getId());
+                        return invoice.status() == c.status() ? null : new ReconciliationChange(c.id(), c.number(),
+                                c.status(), invoice.status(), "pushed to Stripe " + remote.getId());
                     }
                     try {
                         handler.apply(invoice, target, remote.getId(), "reconcile: Stripe says " + remote.getStatus());
                     } catch (StripeException e) {
                         throw new IllegalStateException(e.getMessage(), e);
                     }
-                    return new ReconciliationChange(c.id(), c.number(), c.status(), target, "Stripe invoice " + remote.getId()
-                            + " is " + remote.getStatus());
+                    return new ReconciliationChange(c.id(), c.number(), c.status(), target,
+                            "Stripe invoice " + remote.getId() + " is " + remote.getStatus());
                 });
                 if (change != null) {
                     changes.add(change);

@@ -23,7 +23,8 @@ class StripeWebhookController {
 
     @PostMapping(path = "/v1/webhooks/stripe", consumes = "application/json")
     @ApiResponse(responseCode = "200", description = "Accepted: processed, ignored, duplicate or queued for retry")
-    StripeWebhookInbox.WebhookReceipt receive(@RequestHeader(name = "Stripe-Signature", required = false) String signature,
+    StripeWebhookInbox.WebhookReceipt receive(
+            @RequestHeader(name = "Stripe-Signature", required = false) String signature,
             @RequestBody(required = false) String payload) {
         return inbox.receive(payload, signature);
     }

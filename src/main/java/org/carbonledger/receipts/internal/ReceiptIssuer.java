@@ -146,7 +146,8 @@ class ReceiptIssuer {
         manifest.put("methodologyVersions", methodologies);
         manifest.put("factorDatasetVersions", datasets);
         manifest.put("lines", invoice.lines().stream().map(l -> ordered("lineId", l.id().toString(),
-                "kind", l.kind().name(), "description", l.description(), "requestCount", l.requestCount(), "energyJoules", l.energyJoules(),
+                "kind", l.kind().name(), "description", l.description(), "requestCount", l.requestCount(),
+                "energyJoules", l.energyJoules(),
                 "co2eGrams", l.co2eGrams(), "amount", l.amount(), "currency", l.currency())).toList());
         manifest.put("offsets", covering.stream().map(r -> ordered("retirementId", r.id().toString(),
                 "registry", r.registry().name(), "projectId", r.projectId(), "projectName", r.projectName(),
