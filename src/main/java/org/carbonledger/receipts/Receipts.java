@@ -19,12 +19,14 @@ public class Receipts {
     }
 
     public List<Receipt> list(UUID tenantId) {
-        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at from receipts "
+        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, "
+                + "revocation_reason from receipts "
                 + "where tenant_id = ? order by issued_at desc, id").param(tenantId).query(Receipts::map).list();
     }
 
     public Optional<Receipt> find(UUID tenantId, UUID id) {
-        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at from receipts "
+        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, "
+                + "revocation_reason from receipts "
                 + "where tenant_id = ? and id = ?").params(tenantId, id).query(Receipts::map).optional();
     }
 
@@ -35,13 +37,16 @@ public class Receipts {
 
     /** The receipt with exactly these bytes, if we issued it. */
     public Optional<Receipt> bySha256(String sha256) {
-        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at from receipts "
+        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, "
+                + "revocation_reason from receipts "
                 + "where pdf_sha256 = ?").param(sha256).query(Receipts::map).optional();
     }
 
     private static Receipt map(ResultSet rs, int n) throws SQLException {
         return new Receipt(rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class),
                 rs.getObject("invoice_id", UUID.class), rs.getString("number"), rs.getString("pdf_sha256"),
-                rs.getTimestamp("issued_at").toInstant());
+                rs.getTimestamp("issued_at").toInstant(),
+                rs.getTimestamp("revoked_at") == null ? null : rs.getTimestamp("revoked_at").toInstant(),
+                rs.getString("revocation_reason"));
     }
 }

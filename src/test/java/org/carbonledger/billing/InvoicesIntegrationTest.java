@@ -87,6 +87,13 @@ class InvoicesIntegrationTest extends IntegrationTest {
     }
 
     @Test
+    void withoutAWebhookSecretTheStripeEndpointIs404() {
+        var response = api.postBytes(null, "/v1/webhooks/stripe", "{}".getBytes(), "application/json");
+        assertThat(response.status()).isEqualTo(404);
+        assertThat(response.text("detail")).isEqualTo("Stripe webhooks are not configured here");
+    }
+
+    @Test
     void absurdNumbersAre400NotServerErrors() {
         var price = api.post(OPERATOR_KEY, "/v1/tenants", Api.map("name", "x", "pricePerTonne", 1e20));
         assertThat(price.status()).isEqualTo(400);

@@ -2,14 +2,15 @@ package org.carbonledger.billing.web;
 
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
-import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Size;
+import java.time.LocalDate;
 import java.time.YearMonth;
 import java.util.List;
 import java.util.UUID;
 import org.carbonledger.billing.Invoice;
 import org.carbonledger.billing.Invoices;
 import org.carbonledger.shared.CallerContext;
+import org.carbonledger.shared.web.ApiProblem;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -30,7 +31,8 @@ class InvoiceController {
         this.callers = callers;
     }
 
-    record ClosePeriod(@NotNull(message = "is required, e.g. 2026-10") YearMonth period) {
+    /** {@code period} for monthly billing, {@code periodStart} for N-day periods. */
+    record ClosePeriod(YearMonth period, LocalDate periodStart) {
     }
 
     record PayOffline(@Size(max = 200) String reference) {
@@ -41,7 +43,12 @@ class InvoiceController {
     @ApiResponse(responseCode = "201", description = "The new invoice")
     @ApiResponse(responseCode = "200", description = "The period was closed before; its invoice")
     ResponseEntity<Invoice> close(@Valid @RequestBody ClosePeriod body) {
-        var closed = invoices.close(callers.requireTenant(), body.period());
+        UUID tenantId = callers.requireTenant();
+        if ((body.period() == null) == (body.periodStart() == null)) {
+            throw ApiProblem.invalid("period", "is required, e.g. 2026-10 (or periodStart, e.g. 2026-10-05, for "
+                    + "periods of N days), not both");
+        }
+        var closed = invoices.close(tenantId, body.period() != null ? body.period().atDay(1) : body.periodStart());
         return ResponseEntity.status(closed.created() ? HttpStatus.CREATED : HttpStatus.OK).body(closed.invoice());
     }
 

@@ -8,7 +8,10 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.UUID;
+import org.carbonledger.billing.ClimateOrderEventReceived;
 import org.carbonledger.billing.InvoicePaid;
+import org.carbonledger.billing.InvoicePaymentReversed;
+import org.carbonledger.offsets.OffsetsReversed;
 import org.carbonledger.offsets.OffsetLot;
 import org.carbonledger.offsets.OffsetLots;
 import org.carbonledger.offsets.OffsetsAllocated;
@@ -23,7 +26,13 @@ import org.springframework.stereotype.Component;
  * When an invoice is paid, covers its emission records gram-exactly: first from the tenant's retired but not yet
  * allocated balance (carried forward from earlier retirements), then by retiring whole tonnes — the next free
  * serials of the oldest lots — and allocating them record by record. What inventory cannot cover stays uncovered.
- * The database refuses over-allocation and double retirement of a serial (triggers in V1).
+ * The database refuses over-allocation and double retirement of a serial (triggers in V1). A record that restates
+ * one covered before is covered only for what its request's earlier versions did not already cover.
+ *
+ * <p>When the payment of an invoice is reversed (refund, lost dispute), every allocation to the records billed on it
+ * is reversed by a compensating row (the ledger is append-only). The credits stay retired — a registry retirement
+ * cannot be undone — and the freed mass returns to the tenant's carried-forward balance, which covers the next paid
+ * invoice first.
  */
 @Component
 class AllocationLedger {
@@ -59,7 +68,9 @@ class AllocationLedger {
         }
         List<Uncovered> uncovered = jdbc.sql("""
                 select e.id, e.co2e_grams_location - coalesce((select sum(a.co2e_grams) from offset_allocations a
-                                                                where a.emission_record_id = e.id), 0)
+                                                                join emission_records v on v.id = a.emission_record_id
+                                                               where v.inference_request_id = e.inference_request_id),
+                                                              0)
                   from invoice_lines l
                   join invoice_line_emissions b on b.invoice_line_id = l.id
                   join emission_records e on e.id = b.emission_record_id
@@ -67,8 +78,9 @@ class AllocationLedger {
                  where l.invoice_id = ?
                  order by r.ended_at, e.id""")
                 .param(paid.invoiceId())
-                .query((rs, n) -> new Uncovered(rs.getObject(1, UUID.class), Co2eMass.ofGrams(rs.getBigDecimal(2))))
-                .list().stream().filter(u -> !u.remaining().isZero()).toList();
+                .query((rs, n) -> new Uncovered(rs.getObject(1, UUID.class),
+                        Co2eMass.ofGrams(rs.getBigDecimal(2).max(java.math.BigDecimal.ZERO))))
+                .list().stream().filter(u -> u.remaining().grams().signum() > 0).toList();
         Co2eMass needed = uncovered.stream().map(Uncovered::remaining).reduce(Co2eMass.ZERO, Co2eMass::plus);
 
         Deque<Open> open = new ArrayDeque<>(jdbc.sql("""
@@ -108,6 +120,40 @@ class AllocationLedger {
         }
         events.publishEvent(new OffsetsAllocated(tenantId, paid.invoiceId(), allocated.grams(),
                 needed.minus(allocated).grams()));
+    }
+
+    @EventListener
+    void on(InvoicePaymentReversed reversed) {
+        jdbc.sql("select id from tenants where id = ? for update").param(reversed.tenantId()).query(UUID.class)
+                .single();
+        Instant now = clock.instant();
+        String reason = reversed.kind() + " of invoice " + reversed.invoiceNumber();
+        int rows = jdbc.sql("""
+                insert into offset_allocations (id, retirement_id, emission_record_id, tenant_id, co2e_grams,
+                                                allocated_at, reverses_id, reason)
+                select gen_random_uuid(), a.retirement_id, a.emission_record_id, a.tenant_id, -a.co2e_grams, ?, a.id, ?
+                  from offset_allocations a
+                  join invoice_line_emissions b on b.emission_record_id = a.emission_record_id
+                  join invoice_lines l on l.id = b.invoice_line_id
+                 where l.invoice_id = ? and a.tenant_id = ? and a.reverses_id is null
+                   and not exists (select 1 from offset_allocations r where r.reverses_id = a.id)""")
+                .params(Timestamp.from(now), reason, reversed.invoiceId(), reversed.tenantId()).update();
+        java.math.BigDecimal grams = jdbc.sql("""
+                select coalesce(-sum(co2e_grams), 0) from offset_allocations where reason = ? and tenant_id = ?
+                   and reverses_id is not null""").params(reason, reversed.tenantId())
+                .query(java.math.BigDecimal.class).single();
+        events.publishEvent(new OffsetsReversed(reversed.tenantId(), reversed.invoiceId(), rows, grams,
+                reason));
+    }
+
+    @EventListener
+    void on(ClimateOrderEventReceived event) {
+        jdbc.sql("""
+                insert into climate_order_events (event_id, type, order_id, order_status, received_at)
+                values (?, ?, ?, ?, ?) on conflict (event_id) do nothing""")
+                .params(event.eventId(), event.type(), event.orderId(), event.orderStatus(),
+                        Timestamp.from(clock.instant()))
+                .update();
     }
 
     /** Retires up to {@code tonnes} whole credits, oldest vintage and lot first; fewer when inventory runs out. */

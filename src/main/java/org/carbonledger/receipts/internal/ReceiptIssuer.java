@@ -105,8 +105,19 @@ class ReceiptIssuer {
 
         List<ReceiptContent.Line> lines = new ArrayList<>();
         for (Invoice.Line line : invoice.lines()) {
+            if (line.workloadId() == null) {
+                lines.add(new ReceiptContent.Line(line.description(), "-", 0, BigDecimal.ZERO, line.co2eGrams(),
+                        line.amount(), line.currency()));
+                continue;
+            }
             Workload workload = workloads.find(tenant.id(), line.workloadId()).orElseThrow();
-            lines.add(new ReceiptContent.Line(workload.name(), workload.model(), line.requestCount(),
+            String basis = (invoice.uncertainty() == org.carbonledger.billing.BillingPolicy.Uncertainty.UPPER_BOUND
+                    ? " (upper bound)" : "") + switch (line.kind()) {
+                        case ADJUSTMENT -> ", adjustment";
+                        case CREDIT_NOTE -> ", credit note";
+                        default -> "";
+                    };
+            lines.add(new ReceiptContent.Line(workload.name() + basis, workload.model(), line.requestCount(),
                     Energy.ofJoules(line.energyJoules()).kilowattHours(), line.co2eGrams(), line.amount(),
                     line.currency()));
         }
@@ -127,6 +138,7 @@ class ReceiptIssuer {
         manifest.put("invoice", ordered("id", invoice.id().toString(), "number", invoice.number(),
                 "periodStart", invoice.periodStart().toString(), "periodEndExclusive", invoice.periodEnd().toString(),
                 "currency", invoice.currency(), "totalAmount", invoice.totalAmount(),
+                "pricingMode", invoice.pricingMode().name(), "uncertainty", invoice.uncertainty().name(),
                 "pricePerTonne", tenant.pricePerTonne().amount()));
         manifest.put("totals", ordered("energyJoules", energyJoules, "co2eGramsLocationBased", location,
                 "co2eGramsMarketBased", market, "co2eGramsLow", low, "co2eGramsHigh", high,
@@ -134,7 +146,8 @@ class ReceiptIssuer {
         manifest.put("methodologyVersions", methodologies);
         manifest.put("factorDatasetVersions", datasets);
         manifest.put("lines", invoice.lines().stream().map(l -> ordered("lineId", l.id().toString(),
-                "description", l.description(), "requestCount", l.requestCount(), "energyJoules", l.energyJoules(),
+                "kind", l.kind().name(), "description", l.description(), "requestCount", l.requestCount(),
+                "energyJoules", l.energyJoules(),
                 "co2eGrams", l.co2eGrams(), "amount", l.amount(), "currency", l.currency())).toList());
         manifest.put("offsets", covering.stream().map(r -> ordered("retirementId", r.id().toString(),
                 "registry", r.registry().name(), "projectId", r.projectId(), "projectName", r.projectName(),

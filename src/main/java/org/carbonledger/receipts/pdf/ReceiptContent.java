@@ -60,7 +60,7 @@ public record ReceiptContent(
         require(offsets, "offsets");
         lines = List.copyOf(lines);
         offsets = List.copyOf(offsets);
-        requireNonNegative(totalAmount, "totalAmount");
+        require(totalAmount, "totalAmount");   // negative when credit notes exceed the rest
         requireText(currency, "currency");
         requireNonNegative(pricePerTonne, "pricePerTonne");
     }
@@ -70,7 +70,7 @@ public record ReceiptContent(
         return periodEnd.minusDays(1);
     }
 
-    /** One metered workload/model line. */
+    /** One metered workload/model line, the invoice fee, or a restatement (credit notes are negative). */
     public record Line(
             String workloadName,
             String model,
@@ -87,8 +87,8 @@ public record ReceiptContent(
                 throw new IllegalArgumentException("line.requestCount must not be negative, got " + requestCount);
             }
             requireNonNegative(energyKwh, "line.energyKwh");
-            requireNonNegative(co2eGrams, "line.co2eGrams");
-            requireNonNegative(amount, "line.amount");
+            require(co2eGrams, "line.co2eGrams");
+            require(amount, "line.amount");
             requireText(currency, "line.currency");
         }
     }

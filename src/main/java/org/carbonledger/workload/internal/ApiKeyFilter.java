@@ -13,7 +13,8 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Authenticates {@code /v1/**} with {@code Authorization: Bearer <key>}. Unauthenticated: receipt verification.
+ * Authenticates {@code /v1/**} with {@code Authorization: Bearer <key>}. Unauthenticated: receipt verification and
+ * Stripe webhooks (authenticated by their signature instead).
  * A missing or unknown key is a 401 problem.
  */
 @Component
@@ -28,7 +29,8 @@ class ApiKeyFilter extends OncePerRequestFilter {
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
         String path = request.getRequestURI().substring(request.getContextPath().length());
-        return !path.startsWith("/v1/") || path.equals("/v1/receipts/verify");
+        return !path.startsWith("/v1/") || path.equals("/v1/receipts/verify")
+                || path.equals("/v1/webhooks/stripe");
     }
 
     @Override
