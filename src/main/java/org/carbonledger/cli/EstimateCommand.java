@@ -72,7 +72,10 @@ class EstimateCommand implements Callable<Integer> {
             }
             List<List<String>> rows = new ArrayList<>();
             for (CSVRecord record : parser) {
-                List<String> row = new ArrayList<>(record.toList());
+                List<String> row = new ArrayList<>(header.size() + added.size());
+                for (int i = 0; i < header.size(); i++) {
+                    row.add(i < record.size() ? record.get(i) : ""); // a short row is padded to the header
+                }
                 try {
                     EstimatorV1.GpuEnergy e = estimator.estimate(inputs(record));
                     if (scope == Scope.gpu) {

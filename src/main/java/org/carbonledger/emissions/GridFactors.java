@@ -21,8 +21,9 @@ public class GridFactors implements GridRegions {
             "Azure", new BigDecimal("1.185"),
             "GCP", new BigDecimal("1.1"));
 
+    /** A factor with its provenance: validity window, zone (the region unless the dataset names a grid zone). */
     public record Factor(UUID id, String provider, String region, String basis, BigDecimal gco2ePerKwh,
-            String datasetVersion, String source) {
+            String datasetVersion, String source, Instant validFrom, Instant validTo, String zone, String status) {
     }
 
     private final JdbcClient jdbc;
@@ -47,13 +48,17 @@ public class GridFactors implements GridRegions {
     /** The location-based factor for a region valid at an instant. */
     public Optional<Factor> locationBased(String region, Instant at) {
         return jdbc.sql("""
-                select id, provider, region, basis, gco2e_per_kwh, dataset_version, source from emission_factors
+                select id, provider, region, basis, gco2e_per_kwh, dataset_version, source, valid_from, valid_to,
+                       coalesce(zone, region) as zone, status from emission_factors
                  where region = ? and basis = 'LOCATION' and valid_from <= ? and (valid_to is null or valid_to > ?)
                  order by valid_from desc limit 1""")
                 .params(region, Timestamp.from(at), Timestamp.from(at))
                 .query((rs, n) -> new Factor(rs.getObject("id", UUID.class), rs.getString("provider"),
                         rs.getString("region"), rs.getString("basis"), rs.getBigDecimal("gco2e_per_kwh"),
-                        rs.getString("dataset_version"), rs.getString("source")))
+                        rs.getString("dataset_version"), rs.getString("source"),
+                        rs.getTimestamp("valid_from").toInstant(),
+                        rs.getTimestamp("valid_to") == null ? null : rs.getTimestamp("valid_to").toInstant(),
+                        rs.getString("zone"), rs.getString("status")))
                 .optional();
     }
 

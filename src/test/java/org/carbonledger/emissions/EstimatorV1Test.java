@@ -21,7 +21,7 @@ class EstimatorV1Test {
     @Test
     void seventyBillionOnFourH100WorkedExample() {
         // ln e = 2.811317 + 0.408893·ln 70 − 1.399648·ln 64 + 0.098078·(ln 64)² + 0.738557·ln 4 + 0.178949
-        //        − 0.181638·ln 300 = 0.79289 → 1.80523 J/token × 300 = 541.5687 J decode;
+        //        − 0.181638·ln 300 = 0.590687 → 1.805229 J/token × 300 = 541.5687 J decode;
         // prefill 500 × 2 × 70e9 × 700 W / (989e12 × 0.5) = 99.0900 J (docs/domain/methodology.md)
         var e = estimator.estimate(shape(70, "H100", 4, 64.0, 500, 300));
         assertThat(e.decodeJoules()).isCloseTo(541.5687, within(0.001));
