@@ -51,7 +51,7 @@ public class GridFactors implements GridRegions {
                 select id, provider, region, basis, gco2e_per_kwh, dataset_version, source, valid_from, valid_to,
                        coalesce(zone, region) as zone, status from emission_factors
                  where region = ? and basis = 'LOCATION' and valid_from <= ? and (valid_to is null or valid_to > ?)
-                 order by valid_from desc limit 1""")
+                 order by valid_from desc, (status = 'FINAL') desc, imported_at desc, id limit 1""")
                 .params(region, Timestamp.from(at), Timestamp.from(at))
                 .query((rs, n) -> new Factor(rs.getObject("id", UUID.class), rs.getString("provider"),
                         rs.getString("region"), rs.getString("basis"), rs.getBigDecimal("gco2e_per_kwh"),
