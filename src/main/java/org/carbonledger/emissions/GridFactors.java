@@ -62,6 +62,36 @@ public class GridFactors implements GridRegions {
                 .optional();
     }
 
+    /**
+     * The market-based intensity a tenant's electricity carries in a region at an instant: the contractual
+     * instruments covering it (coverage-weighted), and for the uncovered share the region's residual mix
+     * ({@code MARKET} factor) or, where none is loaded, the location-based factor.
+     */
+    public record Market(BigDecimal gco2ePerKwh, BigDecimal coverage, String residualBasis) {
+    }
+
+    public Market marketBased(UUID tenantId, Factor location, Instant at) {
+        java.time.LocalDate day = java.time.LocalDate.ofInstant(at, java.time.ZoneOffset.UTC);
+        record Covered(BigDecimal coverage, BigDecimal weighted) {
+        }
+        Covered covered = jdbc.sql("""
+                select coalesce(sum(coverage), 0) as c, coalesce(sum(coverage * gco2e_per_kwh), 0) as w
+                  from energy_attribute_instruments
+                 where tenant_id = ? and region = ? and period_start <= ? and period_end > ?""")
+                .params(tenantId, location.region(), day, day)
+                .query((rs, n) -> new Covered(rs.getBigDecimal("c"), rs.getBigDecimal("w"))).single();
+        BigDecimal coverage = covered.coverage().min(BigDecimal.ONE);
+        Optional<BigDecimal> residual = jdbc.sql("""
+                select gco2e_per_kwh from emission_factors
+                 where region = ? and basis = 'MARKET' and valid_from <= ? and (valid_to is null or valid_to > ?)
+                 order by valid_from desc, (status = 'FINAL') desc, imported_at desc, id limit 1""")
+                .params(location.region(), Timestamp.from(at), Timestamp.from(at))
+                .query(BigDecimal.class).optional();
+        BigDecimal uncovered = BigDecimal.ONE.subtract(coverage);
+        BigDecimal intensity = covered.weighted().add(uncovered.multiply(residual.orElse(location.gco2ePerKwh())));
+        return new Market(intensity, coverage, residual.isPresent() ? "RESIDUAL_MIX" : "LOCATION");
+    }
+
     public BigDecimal defaultPue(String provider) {
         return DEFAULT_PUE.getOrDefault(provider, new BigDecimal("1.2"));
     }

@@ -61,7 +61,7 @@ public class EmissionsRecorder {
     public record Calculation(BigDecimal pue, GridFactors.Factor factor, EstimatorV1.GpuEnergy gpu, Energy prefill,
             Energy decode, Energy accelerator, Energy host, Energy idle, Energy overhead, Energy total, Energy low,
             Energy high, BigDecimal embodiedGrams, Co2eMass co2eLocation, Co2eMass co2eMarket, Co2eMass co2eLow,
-            Co2eMass co2eHigh) {
+            Co2eMass co2eHigh, GridFactors.Market market) {
     }
 
     /** Energy and CO2e of a request on a workload with the grid factor valid when it ended. */
@@ -70,11 +70,11 @@ public class EmissionsRecorder {
         GridFactors.Factor factor = factors.locationBased(workload.region(), endedAt)
                 .orElseThrow(() -> new IllegalStateException("no grid factor for region " + workload.region()
                         + " at " + endedAt));
-        return calculate(workload, inputTokens, outputTokens, occupancy, factor);
+        return calculate(workload, inputTokens, outputTokens, occupancy, factor, endedAt);
     }
 
     public Calculation calculate(Workload workload, long inputTokens, long outputTokens, Double occupancy,
-            GridFactors.Factor factor) {
+            GridFactors.Factor factor, Instant endedAt) {
         BigDecimal pue = workload.pue() != null ? workload.pue() : factors.defaultPue(factor.provider());
         EstimatorV1.GpuEnergy gpu = estimator.estimate(new EstimatorV1.Inputs(workload.model(),
                 workload.modelParamsBillion().doubleValue(), null, null, workload.gpuModel(), workload.gpuCount(),
@@ -90,9 +90,11 @@ public class EmissionsRecorder {
         Energy low = min(joules(c.totalJoulesLow()), total);
         Energy high = max(joules(c.totalJoulesHigh()), total);
         Co2eMass location = co2e(total, factor);
+        GridFactors.Market market = factors.marketBased(workload.tenantId(), factor, endedAt);
+        Co2eMass marketBased = Co2eMass.ofGrams(total.kilowattHours().multiply(market.gco2ePerKwh()));
         return new Calculation(pue, factor, gpu, prefill, decode, accelerator, host, idle, overhead, total, low, high,
-                BigDecimal.valueOf(c.embodiedGrams()).setScale(6, RoundingMode.HALF_EVEN), location, location,
-                co2e(low, factor), co2e(high, factor));
+                BigDecimal.valueOf(c.embodiedGrams()).setScale(6, RoundingMode.HALF_EVEN), location, marketBased,
+                co2e(low, factor), co2e(high, factor), market);
     }
 
     /**
@@ -128,9 +130,9 @@ public class EmissionsRecorder {
                     energy_joules_prefill, energy_joules_decode, energy_joules_accelerator, energy_joules_host,
                     energy_joules_idle, energy_joules_pue_overhead, co2e_grams_embodied, batch_occupancy, gpu_key,
                     estimator_flags, energy_basis, factor_source, factor_zone, factor_valid_from, factor_valid_to,
-                    factor_dataset_version, factor_status)
+                    factor_dataset_version, factor_status, market_coverage, market_residual_basis)
                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ESTIMATED',
-                        ?, ?, ?, ?, ?, ?)""")
+                        ?, ?, ?, ?, ?, ?, ?, ?)""")
                 .params(UUID.randomUUID(), tenantId, inferenceRequestId, version, EstimatorV1.VERSION,
                         c.total().joules(), c.low().joules(), c.high().joules(), c.pue(), f.id(),
                         c.co2eLocation().grams(), c.co2eMarket().grams(), c.co2eLow().grams(), c.co2eHigh().grams(),
@@ -139,7 +141,8 @@ public class EmissionsRecorder {
                         c.embodiedGrams(), BigDecimal.valueOf(c.gpu().batchOccupancy()).setScale(3,
                                 RoundingMode.HALF_EVEN), c.gpu().gpuKey(), String.join(";", c.gpu().flags()),
                         f.source(), f.zone(), Timestamp.from(f.validFrom()),
-                        f.validTo() == null ? null : Timestamp.from(f.validTo()), f.datasetVersion(), f.status())
+                        f.validTo() == null ? null : Timestamp.from(f.validTo()), f.datasetVersion(), f.status(),
+                        c.market().coverage(), c.market().residualBasis())
                 .update();
     }
 

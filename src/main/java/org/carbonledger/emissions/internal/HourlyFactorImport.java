@@ -193,7 +193,7 @@ public class HourlyFactorImport {
                 Double occupancy = c.flags() != null && c.flags().contains("batch-default") ? null
                         : c.occupancy().doubleValue();
                 EmissionsRecorder.Calculation calc = recorder.calculate(c.workload(), c.in(), c.out(), occupancy,
-                        factor);
+                        factor, c.endedAt());
                 recorder.insert(c.tenantId(), c.requestId(), c.version() + 1, calc);
                 restated++;
                 Key key = new Key(c.tenantId(), LocalDate.ofInstant(c.endedAt(), ZoneOffset.UTC).withDayOfMonth(1));
