@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./carbonledger}: subcommands serve, demo, verify and reconcile. */
 @Command(name = "carbonledger", mixinStandardHelpOptions = true, version = "carbonledger 0.1.0",
         description = "Carbon accounting for AI inference: meter, price, retire, sign.",
-        subcommands = {Launcher.Serve.class, DemoCommand.class, VerifyCommand.class, ReconcileCommand.class})
+        subcommands = {Launcher.Serve.class, DemoCommand.class, VerifyCommand.class, ReconcileCommand.class,
+                FitEstimatorCommand.class, EstimateCommand.class})
 public class Launcher implements Callable<Integer> {
 
     private static Class<?> application;

@@ -1,2 +1,2 @@
-/** The {@code carbonledger} command line: serve, demo, verify. */
+/** The {@code carbonledger} command line: serve, demo, verify, fit-estimator, estimate. */
 package org.carbonledger.cli;

@@ -21,8 +21,9 @@ public class GridFactors implements GridRegions {
             "Azure", new BigDecimal("1.185"),
             "GCP", new BigDecimal("1.1"));
 
+    /** A factor with its provenance: validity window, zone (the region unless the dataset names a grid zone). */
     public record Factor(UUID id, String provider, String region, String basis, BigDecimal gco2ePerKwh,
-            String datasetVersion, String source) {
+            String datasetVersion, String source, Instant validFrom, Instant validTo, String zone, String status) {
     }
 
     private final JdbcClient jdbc;
@@ -47,14 +48,48 @@ public class GridFactors implements GridRegions {
     /** The location-based factor for a region valid at an instant. */
     public Optional<Factor> locationBased(String region, Instant at) {
         return jdbc.sql("""
-                select id, provider, region, basis, gco2e_per_kwh, dataset_version, source from emission_factors
+                select id, provider, region, basis, gco2e_per_kwh, dataset_version, source, valid_from, valid_to,
+                       coalesce(zone, region) as zone, status from emission_factors
                  where region = ? and basis = 'LOCATION' and valid_from <= ? and (valid_to is null or valid_to > ?)
-                 order by valid_from desc limit 1""")
+                 order by valid_from desc, (status = 'FINAL') desc, imported_at desc, id limit 1""")
                 .params(region, Timestamp.from(at), Timestamp.from(at))
                 .query((rs, n) -> new Factor(rs.getObject("id", UUID.class), rs.getString("provider"),
                         rs.getString("region"), rs.getString("basis"), rs.getBigDecimal("gco2e_per_kwh"),
-                        rs.getString("dataset_version"), rs.getString("source")))
+                        rs.getString("dataset_version"), rs.getString("source"),
+                        rs.getTimestamp("valid_from").toInstant(),
+                        rs.getTimestamp("valid_to") == null ? null : rs.getTimestamp("valid_to").toInstant(),
+                        rs.getString("zone"), rs.getString("status")))
                 .optional();
+    }
+
+    /**
+     * The market-based intensity a tenant's electricity carries in a region at an instant: the contractual
+     * instruments covering it (coverage-weighted), and for the uncovered share the region's residual mix
+     * ({@code MARKET} factor) or, where none is loaded, the location-based factor.
+     */
+    public record Market(BigDecimal gco2ePerKwh, BigDecimal coverage, String residualBasis) {
+    }
+
+    public Market marketBased(UUID tenantId, Factor location, Instant at) {
+        java.time.LocalDate day = java.time.LocalDate.ofInstant(at, java.time.ZoneOffset.UTC);
+        record Covered(BigDecimal coverage, BigDecimal weighted) {
+        }
+        Covered covered = jdbc.sql("""
+                select coalesce(sum(coverage), 0) as c, coalesce(sum(coverage * gco2e_per_kwh), 0) as w
+                  from energy_attribute_instruments
+                 where tenant_id = ? and region = ? and period_start <= ? and period_end > ?""")
+                .params(tenantId, location.region(), day, day)
+                .query((rs, n) -> new Covered(rs.getBigDecimal("c"), rs.getBigDecimal("w"))).single();
+        BigDecimal coverage = covered.coverage().min(BigDecimal.ONE);
+        Optional<BigDecimal> residual = jdbc.sql("""
+                select gco2e_per_kwh from emission_factors
+                 where region = ? and basis = 'MARKET' and valid_from <= ? and (valid_to is null or valid_to > ?)
+                 order by valid_from desc, (status = 'FINAL') desc, imported_at desc, id limit 1""")
+                .params(location.region(), Timestamp.from(at), Timestamp.from(at))
+                .query(BigDecimal.class).optional();
+        BigDecimal uncovered = BigDecimal.ONE.subtract(coverage);
+        BigDecimal intensity = covered.weighted().add(uncovered.multiply(residual.orElse(location.gco2ePerKwh())));
+        return new Market(intensity, coverage, residual.isPresent() ? "RESIDUAL_MIX" : "LOCATION");
     }
 
     public BigDecimal defaultPue(String provider) {

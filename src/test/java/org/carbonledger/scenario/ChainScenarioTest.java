@@ -110,7 +110,7 @@ class ChainScenarioTest extends IntegrationTest {
         JsonNode t = trace.body();
         assertThat(t.path("request").path("workloadId").asString()).isEqualTo(code.toString());
         JsonNode record = t.path("emissionRecords").get(0);
-        assertThat(record.path("methodologyVersion").asString()).isEqualTo("per-token-v0");
+        assertThat(record.path("methodologyVersion").asString()).isEqualTo("estimator-v1");
         assertThat(record.path("factor").path("region").asString()).isEqualTo("europe-west4");
         assertThat(t.path("invoiceLine").path("invoiceId").asString()).isEqualTo(invoice.path("id").asString());
         BigDecimal tracedGrams = BigDecimal.ZERO;

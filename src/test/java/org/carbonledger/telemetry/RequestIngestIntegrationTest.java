@@ -39,12 +39,42 @@ class RequestIngestIntegrationTest extends IntegrationTest {
         assertThat(response.body().path("accepted").asInt()).isEqualTo(2);
         assertThat(count("inference_requests")).isEqualTo(2);
         assertThat(count("emission_records")).isEqualTo(2);
-        var grams = jdbc.sql("""
-                select e.co2e_grams_location from emission_records e join inference_requests r
+        var record = jdbc.sql("""
+                select e.co2e_grams_location, e.co2e_grams_market, e.batch_occupancy, e.estimator_flags,
+                       e.methodology_version, e.factor_dataset_version, e.factor_status, e.energy_basis
+                  from emission_records e join inference_requests r
                   on r.id = e.inference_request_id where r.request_id = 'r-1' and r.tenant_id = ?""")
-                .param(tenant.id()).query(java.math.BigDecimal.class).single();
-        // 642.324648 J × 379.069 g/kWh (us-east-1) / 3.6e6 J/kWh
-        assertThat(grams).isEqualByComparingTo("0.067635");
+                .param(tenant.id()).query().singleRow();
+        // both requests in flight for the same 3 s: observed occupancy 2 (below the calibrated 15.9: flagged).
+        // estimator-v1, 70 B on 4 × H100, B = 2, 500 in / 300 out: decode 13,306.663845 J + prefill 99.089990 J
+        // = 13,405.753835 J; × (1 + 25/58) × (1 + 10/83) × PUE 1.135 = 24,397.316311 J;
+        // × 379.069 g/kWh (us-east-1) / 3.6e6 J/kWh = 2.568963 g (docs/domain/formulas.md)
+        assertThat((java.math.BigDecimal) record.get("co2e_grams_location")).isEqualByComparingTo("2.568963");
+        assertThat((java.math.BigDecimal) record.get("co2e_grams_market")).isEqualByComparingTo("2.568963");
+        assertThat((java.math.BigDecimal) record.get("batch_occupancy")).isEqualByComparingTo("2");
+        assertThat(record.get("estimator_flags")).isEqualTo("batch-below-calibration");
+        assertThat(record.get("methodology_version")).isEqualTo("estimator-v1");
+        assertThat(record.get("factor_dataset_version")).isEqualTo("ccf-2024-03-25");
+        assertThat(record.get("factor_status")).isEqualTo("FINAL");
+        assertThat(record.get("energy_basis")).isEqualTo("ESTIMATED");
+    }
+
+    @Test
+    void aLoneRequestTakesTheDefaultOccupancy() {
+        assertThat(ingest(tenant.key(), List.of(request("alone", workload, 500, 300, at))).status()).isEqualTo(200);
+        var record = jdbc.sql("""
+                select e.co2e_grams_location, e.energy_joules, e.energy_joules_accelerator, e.batch_occupancy,
+                       e.estimator_flags from emission_records e join inference_requests r
+                  on r.id = e.inference_request_id where r.request_id = 'alone' and r.tenant_id = ?""")
+                .param(tenant.id()).query().singleRow();
+        // B = 64 (default): decode 541.568709 J + prefill 99.089990 J = 640.658699 J accelerator;
+        // host 276.145991 + idle 110.458396 + PUE overhead 138.680517 (each rounded to 1 µJ, total = their sum)
+        // = 1,165.943603 J → 0.122770 g
+        assertThat((java.math.BigDecimal) record.get("energy_joules_accelerator")).isEqualByComparingTo("640.658699");
+        assertThat((java.math.BigDecimal) record.get("energy_joules")).isEqualByComparingTo("1165.943603");
+        assertThat((java.math.BigDecimal) record.get("co2e_grams_location")).isEqualByComparingTo("0.122770");
+        assertThat((java.math.BigDecimal) record.get("batch_occupancy")).isEqualByComparingTo("64");
+        assertThat(record.get("estimator_flags")).isEqualTo("batch-default");
     }
 
     @Test

@@ -1,64 +1,161 @@
 package org.carbonledger.emissions.internal;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.UUID;
+import org.carbonledger.emissions.EstimatorV1;
+import org.carbonledger.emissions.FullBoundary;
 import org.carbonledger.emissions.GridFactors;
-import org.carbonledger.emissions.PerTokenEstimator;
 import org.carbonledger.shared.Co2eMass;
 import org.carbonledger.shared.Energy;
 import org.carbonledger.telemetry.MeteredRequest;
 import org.carbonledger.telemetry.RequestsMetered;
 import org.carbonledger.workload.Workload;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
- * Gives every newly metered request its emission record (version 1), in the ingest transaction: a request is never
- * stored without its emissions.
+ * Gives every newly metered request its emission record (version 1, methodology estimator-v1, full boundary), in the
+ * ingest transaction: a request is never stored without its emissions. The only place emission records are inserted
+ * ({@link #insert}); restatements add versions through it.
  */
 @Component
-class EmissionsRecorder {
+public class EmissionsRecorder {
 
     private final JdbcClient jdbc;
     private final GridFactors factors;
-    private final PerTokenEstimator estimator = new PerTokenEstimator();
+    private final EstimatorV1 estimator;
+    private final FullBoundary boundary;
     private final Clock clock;
 
-    EmissionsRecorder(JdbcClient jdbc, GridFactors factors, Clock clock) {
+    EmissionsRecorder(JdbcClient jdbc, GridFactors factors, Clock clock,
+            @Value("${carbonledger.emissions.default-batch-occupancy:64}") double defaultBatchOccupancy,
+            @Value("${carbonledger.emissions.host-ratio:" + FullBoundary.DEFAULT_HOST_RATIO + "}") double hostRatio,
+            @Value("${carbonledger.emissions.idle-ratio:" + FullBoundary.DEFAULT_IDLE_RATIO + "}") double idleRatio) {
         this.jdbc = jdbc;
         this.factors = factors;
         this.clock = clock;
+        this.estimator = EstimatorV1.standard().withDefaultBatch(defaultBatchOccupancy);
+        this.boundary = new FullBoundary(hostRatio, idleRatio, FullBoundary.DEFAULT_SERVER_EMBODIED_KG_PER_GPU,
+                FullBoundary.DEFAULT_LIFETIME_YEARS, org.carbonledger.emissions.GpuCatalog.standard());
     }
 
     @EventListener
     void on(RequestsMetered event) {
         for (MeteredRequest request : event.requests()) {
-            record(event.tenantId(), request);
+            Workload workload = request.workload();
+            Double occupancy = observedOccupancy(workload.id(), request.startedAt(), request.endedAt());
+            Calculation c = calculate(workload, request.inputTokens(), request.outputTokens(), occupancy,
+                    request.endedAt());
+            insert(event.tenantId(), request.id(), 1, c);
         }
     }
 
-    private void record(UUID tenantId, MeteredRequest request) {
-        Workload workload = request.workload();
-        GridFactors.Factor factor = factors.locationBased(workload.region(), request.endedAt())
+    /** Everything one emission record version stores. */
+    public record Calculation(BigDecimal pue, GridFactors.Factor factor, EstimatorV1.GpuEnergy gpu, Energy prefill,
+            Energy decode, Energy accelerator, Energy host, Energy idle, Energy overhead, Energy total, Energy low,
+            Energy high, BigDecimal embodiedGrams, Co2eMass co2eLocation, Co2eMass co2eMarket, Co2eMass co2eLow,
+            Co2eMass co2eHigh, GridFactors.Market market) {
+    }
+
+    /** Energy and CO2e of a request on a workload with the grid factor valid when it ended. */
+    public Calculation calculate(Workload workload, long inputTokens, long outputTokens, Double occupancy,
+            Instant endedAt) {
+        GridFactors.Factor factor = factors.locationBased(workload.region(), endedAt)
                 .orElseThrow(() -> new IllegalStateException("no grid factor for region " + workload.region()
-                        + " at " + request.endedAt()));
+                        + " at " + endedAt));
+        return calculate(workload, inputTokens, outputTokens, occupancy, factor, endedAt);
+    }
+
+    public Calculation calculate(Workload workload, long inputTokens, long outputTokens, Double occupancy,
+            GridFactors.Factor factor, Instant endedAt) {
         BigDecimal pue = workload.pue() != null ? workload.pue() : factors.defaultPue(factor.provider());
-        PerTokenEstimator.Estimate e = estimator.estimate(workload.modelParamsBillion(), request.inputTokens(),
-                request.outputTokens(), pue);
-        Co2eMass co2e = co2e(e.central(), factor);
+        EstimatorV1.GpuEnergy gpu = estimator.estimate(new EstimatorV1.Inputs(workload.model(),
+                workload.modelParamsBillion().doubleValue(), null, null, workload.gpuModel(), workload.gpuCount(),
+                occupancy, inputTokens, outputTokens), false);
+        FullBoundary.Components c = boundary.of(gpu, pue.doubleValue());
+        Energy prefill = joules(gpu.prefillJoules());
+        Energy decode = joules(gpu.decodeJoules());
+        Energy accelerator = prefill.plus(decode);
+        Energy host = joules(c.hostJoules());
+        Energy idle = joules(c.idleJoules());
+        Energy overhead = joules(c.overheadJoules());
+        Energy total = accelerator.plus(host).plus(idle).plus(overhead);
+        Energy low = min(joules(c.totalJoulesLow()), total);
+        Energy high = max(joules(c.totalJoulesHigh()), total);
+        Co2eMass location = co2e(total, factor);
+        GridFactors.Market market = factors.marketBased(workload.tenantId(), factor, endedAt);
+        Co2eMass marketBased = Co2eMass.ofGrams(total.kilowattHours().multiply(market.gco2ePerKwh()));
+        return new Calculation(pue, factor, gpu, prefill, decode, accelerator, host, idle, overhead, total, low, high,
+                BigDecimal.valueOf(c.embodiedGrams()).setScale(6, RoundingMode.HALF_EVEN), location, marketBased,
+                co2e(low, factor), co2e(high, factor), market);
+    }
+
+    /**
+     * Average number of the workload's requests in flight during this request (itself included), from the stored
+     * telemetry: Σ overlap / duration; for a zero-length request the count in flight at its instant. Null (the
+     * configured default applies) when no other request of the workload overlaps it.
+     */
+    Double observedOccupancy(UUID workloadId, Instant startedAt, Instant endedAt) {
+        record Overlap(long requests, double overlapSeconds) {
+        }
+        Overlap o = jdbc.sql("""
+                select count(*) as requests,
+                       coalesce(sum(extract(epoch from (least(ended_at, ?) - greatest(started_at, ?)))), 0) as s
+                  from inference_requests
+                 where workload_id = ? and ended_at >= ? and started_at <= ?""")
+                .params(Timestamp.from(endedAt), Timestamp.from(startedAt), workloadId, Timestamp.from(startedAt),
+                        Timestamp.from(endedAt))
+                .query((rs, n) -> new Overlap(rs.getLong("requests"), rs.getDouble("s"))).single();
+        if (o.requests() < 2) {
+            return null;
+        }
+        double seconds = Duration.between(startedAt, endedAt).toNanos() / 1e9;
+        return seconds > 0 ? Math.max(1, o.overlapSeconds() / seconds) : (double) o.requests();
+    }
+
+    /** Inserts one version of a request's emission record. */
+    public void insert(UUID tenantId, UUID inferenceRequestId, int version, Calculation c) {
+        GridFactors.Factor f = c.factor();
         jdbc.sql("""
                 insert into emission_records (id, tenant_id, inference_request_id, version, methodology_version,
                     energy_joules, energy_joules_low, energy_joules_high, pue, emission_factor_id,
-                    co2e_grams_location, co2e_grams_market, co2e_grams_low, co2e_grams_high, calculated_at)
-                values (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
-                .params(UUID.randomUUID(), tenantId, request.id(), PerTokenEstimator.VERSION,
-                        e.central().joules(), e.low().joules(), e.high().joules(), pue, factor.id(),
-                        co2e.grams(), co2e.grams(), co2e(e.low(), factor).grams(), co2e(e.high(), factor).grams(),
-                        Timestamp.from(clock.instant()))
+                    co2e_grams_location, co2e_grams_market, co2e_grams_low, co2e_grams_high, calculated_at,
+                    energy_joules_prefill, energy_joules_decode, energy_joules_accelerator, energy_joules_host,
+                    energy_joules_idle, energy_joules_pue_overhead, co2e_grams_embodied, batch_occupancy, gpu_key,
+                    estimator_flags, energy_basis, factor_source, factor_zone, factor_valid_from, factor_valid_to,
+                    factor_dataset_version, factor_status, market_coverage, market_residual_basis)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ESTIMATED',
+                        ?, ?, ?, ?, ?, ?, ?, ?)""")
+                .params(UUID.randomUUID(), tenantId, inferenceRequestId, version, EstimatorV1.VERSION,
+                        c.total().joules(), c.low().joules(), c.high().joules(), c.pue(), f.id(),
+                        c.co2eLocation().grams(), c.co2eMarket().grams(), c.co2eLow().grams(), c.co2eHigh().grams(),
+                        Timestamp.from(clock.instant()), c.prefill().joules(), c.decode().joules(),
+                        c.accelerator().joules(), c.host().joules(), c.idle().joules(), c.overhead().joules(),
+                        c.embodiedGrams(), BigDecimal.valueOf(c.gpu().batchOccupancy()).setScale(3,
+                                RoundingMode.HALF_EVEN), c.gpu().gpuKey(), String.join(";", c.gpu().flags()),
+                        f.source(), f.zone(), Timestamp.from(f.validFrom()),
+                        f.validTo() == null ? null : Timestamp.from(f.validTo()), f.datasetVersion(), f.status(),
+                        c.market().coverage(), c.market().residualBasis())
                 .update();
+    }
+
+    private static Energy joules(double j) {
+        return Energy.ofJoules(BigDecimal.valueOf(j));
+    }
+
+    private static Energy min(Energy a, Energy b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    private static Energy max(Energy a, Energy b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /** CO2e [g] = energy [kWh] × intensity [gCO2e/kWh]. */
