@@ -110,6 +110,16 @@ public class RequestIngest {
      */
     @Transactional
     public Result ingest(UUID tenantId, List<Candidate> candidates, String source, String itemPrefix) {
+        return ingest(tenantId, candidates, source, itemPrefix, "");
+    }
+
+    /**
+     * As {@link #ingest(UUID, List, String, String)} for items that wrap the record: {@code recordPath} (e.g.
+     * {@code data}) is put before the fields of rejections found here, not before those of decoding rejections.
+     */
+    @Transactional
+    public Result ingest(UUID tenantId, List<Candidate> candidates, String source, String itemPrefix,
+            String recordPath) {
         if (candidates == null || candidates.isEmpty()) {
             throw ApiProblem.invalid(itemPrefix, "the batch holds no request records");
         }
@@ -124,8 +134,13 @@ public class RequestIngest {
         for (int i = 0; i < candidates.size(); i++) {
             Candidate c = candidates.get(i);
             String at = itemPrefix + "[" + i + "]";
-            Rejection rejection = c == null ? new Rejection("", "the record is null")
-                    : c.rejection() != null ? c.rejection() : validate(tenantId, c.item(), workloadsById, now);
+            Rejection rejection = c == null ? new Rejection("", "the record is null") : c.rejection();
+            if (rejection == null) {
+                rejection = validate(tenantId, c.item(), workloadsById, now);
+                if (rejection != null && !recordPath.isEmpty()) {
+                    rejection = new Rejection(recordPath + "." + rejection.field(), rejection.reason());
+                }
+            }
             String requestId = c != null && c.item() != null ? c.item().requestId() : null;
             if (rejection != null) {
                 String field = rejection.field().isEmpty() ? at : at + "." + rejection.field();

@@ -1,5 +1,6 @@
 package org.carbonledger.telemetry.web;
 
+import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +26,8 @@ import tools.jackson.databind.json.JsonMapper;
 class TelemetryController {
 
     static final String NDJSON = "application/x-ndjson";
+    static final String CLOUDEVENT = "application/cloudevents+json";
+    static final String CLOUDEVENTS_BATCH = "application/cloudevents-batch+json";
 
     private final RequestIngest ingest;
     private final CallerContext callers;
@@ -45,14 +48,42 @@ class TelemetryController {
             Instant endedAt) {
     }
 
-    @PostMapping(path = "/v1/telemetry/requests", consumes = {MediaType.APPLICATION_JSON_VALUE, NDJSON})
+    /** The documented CloudEvent carrying one request record as {@code data}. */
+    record InferenceRequestEvent(String specversion, String id, String source, String type, String datacontenttype,
+            String dataschema, String subject, Instant time, RequestRecord data) {
+    }
+
+    @PostMapping(path = "/v1/telemetry/requests",
+            consumes = {MediaType.APPLICATION_JSON_VALUE, NDJSON, CLOUDEVENT, CLOUDEVENTS_BATCH})
     @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
             @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = Batch.class)),
-            @Content(mediaType = NDJSON, schema = @Schema(implementation = RequestRecord.class))})
+            @Content(mediaType = NDJSON, schema = @Schema(implementation = RequestRecord.class)),
+            @Content(mediaType = CLOUDEVENT, schema = @Schema(implementation = InferenceRequestEvent.class)),
+            @Content(mediaType = CLOUDEVENTS_BATCH, array = @ArraySchema(
+                    schema = @Schema(implementation = InferenceRequestEvent.class)))})
     RequestIngest.Result ingest(@RequestHeader(HttpHeaders.CONTENT_TYPE) MediaType contentType,
             @RequestBody byte[] body) {
         if (contentType.isCompatibleWith(MediaType.parseMediaType(NDJSON))) {
             return ingestNdjson(body);
+        }
+        if (contentType.isCompatibleWith(MediaType.parseMediaType(CLOUDEVENT))) {
+            JsonNode event = readJson(body);
+            if (!event.isObject()) {
+                throw ApiProblem.invalid("body", "a structured CloudEvent is a JSON object");
+            }
+            return ingest.ingest(callers.requireTenant(), List.of(CloudEvents.decode(event)), "cloudevents",
+                    "events", "data");
+        }
+        if (contentType.isCompatibleWith(MediaType.parseMediaType(CLOUDEVENTS_BATCH))) {
+            JsonNode events = readJson(body);
+            if (!events.isArray()) {
+                throw ApiProblem.invalid("body", "a CloudEvents batch is a JSON array of events");
+            }
+            List<Candidate> candidates = new ArrayList<>(events.size());
+            for (JsonNode event : events) {
+                candidates.add(CloudEvents.decode(event));
+            }
+            return ingest.ingest(callers.requireTenant(), candidates, "cloudevents", "events", "data");
         }
         return ingestJson(body);
     }
