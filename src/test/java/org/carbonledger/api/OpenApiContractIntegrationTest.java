@@ -47,7 +47,8 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
     static final Path CONTRACT = Path.of("docs/api/openapi.yaml");
     static final Set<String> METHODS = Set.of("get", "post", "put", "patch", "delete");
     /** Documented schemas whose required properties the server checks in code, invisible to springdoc. */
-    static final Set<String> REQUIRED_CHECKED_IN_CODE = Set.of("IngestBatch", "RequestRecord");
+    static final Set<String> REQUIRED_CHECKED_IN_CODE = Set.of("IngestBatch", "RequestRecord", "EnergyBatch",
+            "EnergySample");
     static final List<String> CONSTRAINTS = List.of("minimum", "maximum", "maxLength", "pattern", "enum");
 
     record Op(String method, String path) {
