@@ -149,10 +149,15 @@ public class RequestIngest {
                 results[i] = new ItemResult(i, requestId, Outcome.DUPLICATE, null, null);
             }
         }
+        // rows go in requestId order: concurrent batches with common requestIds lock them in the same order and
+        // cannot deadlock
         List<Item> toInsert = new ArrayList<>(firstIndexByRequestId.size());
-        List<UUID> ids = new ArrayList<>(firstIndexByRequestId.size());
         for (int index : firstIndexByRequestId.values()) {
             toInsert.add(candidates.get(index).item());
+        }
+        toInsert.sort(java.util.Comparator.comparing(Item::requestId));
+        List<UUID> ids = new ArrayList<>(toInsert.size());
+        for (int k = 0; k < toInsert.size(); k++) {
             ids.add(UUID.randomUUID());
         }
         Set<String> inserted = toInsert.isEmpty() ? Set.of() : insert(tenantId, toInsert, ids, source, now);
