@@ -17,7 +17,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.carbonledger.shared.web.ApiProblem;
-import org.carbonledger.workload.GridRegions;
 import org.carbonledger.workload.Workload;
 import org.carbonledger.workload.Workloads;
 import org.springframework.context.ApplicationEventPublisher;
@@ -53,15 +52,12 @@ public class RequestIngest {
 
     private final JdbcTemplate jdbc;
     private final Workloads workloads;
-    private final GridRegions regions;
     private final ApplicationEventPublisher events;
     private final Clock clock;
 
-    RequestIngest(JdbcTemplate jdbc, Workloads workloads, GridRegions regions, ApplicationEventPublisher events,
-            Clock clock) {
+    RequestIngest(JdbcTemplate jdbc, Workloads workloads, ApplicationEventPublisher events, Clock clock) {
         this.jdbc = jdbc;
         this.workloads = workloads;
-        this.regions = regions;
         this.events = events;
         this.clock = clock;
     }
@@ -130,10 +126,9 @@ public class RequestIngest {
         Instant now = clock.instant();
         Map<UUID, Optional<Workload>> workloadsById = new HashMap<>();
         ItemResult[] results = new ItemResult[candidates.size()];
-        Map<String, Integer> firstIndexByRequestId = new LinkedHashMap<>();
+        List<Integer> valid = new ArrayList<>(candidates.size());
         for (int i = 0; i < candidates.size(); i++) {
             Candidate c = candidates.get(i);
-            String at = itemPrefix + "[" + i + "]";
             Rejection rejection = c == null ? new Rejection("", "the record is null") : c.rejection();
             if (rejection == null) {
                 rejection = validate(tenantId, c.item(), workloadsById, now);
@@ -141,12 +136,27 @@ public class RequestIngest {
                     rejection = new Rejection(recordPath + "." + rejection.field(), rejection.reason());
                 }
             }
-            String requestId = c != null && c.item() != null ? c.item().requestId() : null;
             if (rejection != null) {
+                String at = itemPrefix + "[" + i + "]";
                 String field = rejection.field().isEmpty() ? at : at + "." + rejection.field();
+                String requestId = c != null && c.item() != null ? c.item().requestId() : null;
                 results[i] = new ItemResult(i, requestId, Outcome.REJECTED, field, rejection.reason());
-            } else if (firstIndexByRequestId.putIfAbsent(requestId, i) != null) {
-                results[i] = new ItemResult(i, requestId, Outcome.DUPLICATE, null, null);
+            } else {
+                valid.add(i);
+            }
+        }
+        for (int i : withoutGridFactor(candidates, valid, workloadsById)) {
+            Item item = candidates.get(i).item();
+            String region = workloadsById.get(item.workloadId()).orElseThrow().region();
+            String field = itemPrefix + "[" + i + "]." + (recordPath.isEmpty() ? "" : recordPath + ".") + "endedAt";
+            results[i] = new ItemResult(i, item.requestId(), Outcome.REJECTED, field, "no grid emission factor for "
+                    + "region " + region + " is valid at " + item.endedAt());
+        }
+        Map<String, Integer> firstIndexByRequestId = new LinkedHashMap<>();
+        for (int i : valid) {
+            if (results[i] == null && firstIndexByRequestId.putIfAbsent(candidates.get(i).item().requestId(), i)
+                    != null) {
+                results[i] = new ItemResult(i, candidates.get(i).item().requestId(), Outcome.DUPLICATE, null, null);
             }
         }
         // rows go in requestId order: concurrent batches with common requestIds lock them in the same order and
@@ -234,6 +244,47 @@ public class RequestIngest {
         });
     }
 
+    /**
+     * The indexes of the valid items whose workload region has no location-based grid factor valid at their
+     * {@code endedAt}: one query for the batch over the emissions module's {@code emission_factors} (a read across
+     * modules, decision 0014), with the criteria of {@code GridFactors.locationBased}.
+     */
+    private List<Integer> withoutGridFactor(List<Candidate> candidates, List<Integer> indexes,
+            Map<UUID, Optional<Workload>> workloadsById) {
+        if (indexes.isEmpty()) {
+            return List.of();
+        }
+        Object[] region = new Object[indexes.size()];
+        Object[] at = new Object[indexes.size()];
+        for (int k = 0; k < indexes.size(); k++) {
+            Item item = candidates.get(indexes.get(k)).item();
+            region[k] = workloadsById.get(item.workloadId()).orElseThrow().region();
+            at[k] = item.endedAt().toString();
+        }
+        List<Integer> missing = jdbc.execute((ConnectionCallback<List<Integer>>) con -> {
+            try (PreparedStatement ps = con.prepareStatement("""
+                    select t.ord from unnest(?::text[], ?::timestamptz[]) with ordinality as t (region, at, ord)
+                     where not exists (select 1 from emission_factors f
+                                        where f.region = t.region and f.basis = 'LOCATION' and f.valid_from <= t.at
+                                          and (f.valid_to is null or f.valid_to > t.at))""")) {
+                ps.setArray(1, array(con, "text", region));
+                ps.setArray(2, array(con, "text", at));
+                List<Integer> ords = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ords.add(rs.getInt(1));
+                    }
+                }
+                return ords;
+            }
+        });
+        List<Integer> result = new ArrayList<>(missing.size());
+        for (int ord : missing) {
+            result.add(indexes.get(ord - 1));
+        }
+        return result;
+    }
+
     private static Array array(Connection con, String type, Object[] values) throws SQLException {
         return con.createArrayOf(type, values);
     }
@@ -271,10 +322,6 @@ public class RequestIngest {
         }
         if (item.endedAt().isAfter(now.plusSeconds(300))) {
             return new Rejection("endedAt", "endedAt lies in the future");
-        }
-        if (!regions.hasFactorAt(workload.get().region(), item.endedAt())) {
-            return new Rejection("endedAt", "no grid emission factor for region " + workload.get().region()
-                    + " is valid at " + item.endedAt());
         }
         return null;
     }

@@ -153,7 +153,14 @@ class RequestIngestIntegrationTest extends IntegrationTest {
         var beforeFactors = ingest(tenant.key(), List.of(request("x", workload, 1, 1,
                 Instant.parse("2019-06-01T00:00:00Z"))));
         assertThat(beforeFactors.body().path("items").get(0).path("reason").asString())
-                .contains("no grid emission factor");
+                .isEqualTo("no grid emission factor for region us-east-1 is valid at 2019-06-01T00:00:00Z");
+        var laterCopy = ingest(tenant.key(), List.of(request("y", workload, 1, 1,
+                Instant.parse("2019-06-01T00:00:00Z")), request("y", workload, 1, 1, at)));
+        assertThat(laterCopy.body().path("items").get(0).path("field").asString()).isEqualTo("requests[0].endedAt");
+        assertThat(laterCopy.body().path("items").get(1).path("status").asString())
+                .as("not a duplicate of a rejected record").isEqualTo("ACCEPTED");
+        jdbc.sql("delete from emission_records where tenant_id = ?").param(tenant.id()).update();
+        jdbc.sql("delete from inference_requests where tenant_id = ?").param(tenant.id()).update();
         assertThat(rejected(java.util.Arrays.asList("not an object", null), 1)).isEqualTo("requests[1]");
         assertThat(ingest(tenant.key(), List.of()).text("field")).isEqualTo("requests");
         assertThat(count("inference_requests")).isZero();
