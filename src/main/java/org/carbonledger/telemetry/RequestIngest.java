@@ -1,145 +1,338 @@
 package org.carbonledger.telemetry;
 
-import java.sql.Timestamp;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.carbonledger.shared.web.ApiProblem;
-import org.carbonledger.workload.GridRegions;
 import org.carbonledger.workload.Workload;
 import org.carbonledger.workload.Workloads;
 import org.springframework.context.ApplicationEventPublisher;
-import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.core.ConnectionCallback;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Stores a batch of request records exactly once per (tenant, requestId). The batch is validated whole first: one
- * invalid item rejects the batch and nothing of it is stored. Acknowledged means committed.
+ * Stores a batch of request records exactly once per (tenant, requestId). Each item is judged on its own: valid
+ * items are stored, each invalid one is reported with its index, field and reason. The valid items are written with
+ * one multi-row insert ({@code on conflict do nothing returning}); their emission records are written in the same
+ * transaction by the listeners of {@link RequestsMetered}. Acknowledged means committed.
  */
 @Service
 public class RequestIngest {
 
     public static final int MAX_BATCH = 1000;
+    public static final int MAX_TOKENS = 100_000_000;
+    public static final int MAX_REQUEST_ID_LENGTH = 200;
 
-    private final JdbcClient jdbc;
+    private static final String INSERT = """
+            insert into inference_requests (id, tenant_id, workload_id, request_id, input_tokens, output_tokens,
+                                            started_at, ended_at, source, received_at, trace_id, span_id)
+            select r.id, ?, r.workload_id, r.request_id, r.input_tokens, r.output_tokens, r.started_at, r.ended_at,
+                   ?, ?, r.trace_id, r.span_id
+              from unnest(?::uuid[], ?::uuid[], ?::text[], ?::bigint[], ?::bigint[], ?::timestamptz[],
+                          ?::timestamptz[], ?::text[], ?::text[])
+                   as r (id, workload_id, request_id, input_tokens, output_tokens, started_at, ended_at, trace_id,
+                         span_id)
+            on conflict (tenant_id, request_id) do nothing
+            returning request_id""";
+
+    private final JdbcTemplate jdbc;
     private final Workloads workloads;
-    private final GridRegions regions;
     private final ApplicationEventPublisher events;
     private final Clock clock;
 
-    RequestIngest(JdbcClient jdbc, Workloads workloads, GridRegions regions, ApplicationEventPublisher events,
-            Clock clock) {
+    RequestIngest(JdbcTemplate jdbc, Workloads workloads, ApplicationEventPublisher events, Clock clock) {
         this.jdbc = jdbc;
         this.workloads = workloads;
-        this.regions = regions;
         this.events = events;
         this.clock = clock;
     }
 
-    /** A request record as received; nulls are reported as missing fields. */
+    /**
+     * A request record as received; nulls are reported as missing fields. {@code traceId} and {@code spanId} are the
+     * provenance of records derived from OpenTelemetry spans and null otherwise.
+     */
     public record Item(String requestId, UUID workloadId, Long inputTokens, Long outputTokens, Instant startedAt,
-            Instant endedAt) {
+            Instant endedAt, String traceId, String spanId) {
+
+        public Item(String requestId, UUID workloadId, Long inputTokens, Long outputTokens, Instant startedAt,
+                Instant endedAt) {
+            this(requestId, workloadId, inputTokens, outputTokens, startedAt, endedAt, null, null);
+        }
     }
 
-    public enum Outcome { ACCEPTED, DUPLICATE }
-
-    public record ItemResult(int index, String requestId, Outcome status) {
+    /** An item that could not be decoded into an {@link Item}: the offending field (relative to the item) and why. */
+    public record Rejection(String field, String reason) {
     }
 
-    public record Result(int accepted, int duplicates, List<ItemResult> items) {
+    /** One position of a batch: a decoded item or the reason it could not be decoded. */
+    public record Candidate(Item item, Rejection rejection) {
+
+        public static Candidate of(Item item) {
+            return new Candidate(item, null);
+        }
+
+        public static Candidate rejected(String field, String reason) {
+            return new Candidate(null, new Rejection(field, reason));
+        }
     }
 
+    public enum Outcome { ACCEPTED, DUPLICATE, REJECTED }
+
+    /** What became of the item at {@code index}; {@code field} and {@code reason} are set for rejected items only. */
+    public record ItemResult(int index, String requestId, Outcome status, String field, String reason) {
+    }
+
+    public record Result(int accepted, int duplicates, int rejected, List<ItemResult> items) {
+    }
+
+    /**
+     * Stores the valid candidates and reports every one. {@code itemPrefix} names an item in field paths (e.g.
+     * {@code requests} gives {@code requests[3].endedAt}).
+     */
     @Transactional
-    public Result ingest(UUID tenantId, List<Item> items, String source) {
-        if (items == null || items.isEmpty()) {
-            throw ApiProblem.invalid("requests", "the batch holds no request records");
+    public Result ingest(UUID tenantId, List<Candidate> candidates, String source, String itemPrefix) {
+        return ingest(tenantId, candidates, source, itemPrefix, "");
+    }
+
+    /**
+     * As {@link #ingest(UUID, List, String, String)} for items that wrap the record: {@code recordPath} (e.g.
+     * {@code data}) is put before the fields of rejections found here, not before those of decoding rejections.
+     */
+    @Transactional
+    public Result ingest(UUID tenantId, List<Candidate> candidates, String source, String itemPrefix,
+            String recordPath) {
+        if (candidates == null || candidates.isEmpty()) {
+            throw ApiProblem.invalid(itemPrefix, "the batch holds no request records");
         }
-        if (items.size() > MAX_BATCH) {
-            throw ApiProblem.invalid("requests", "a batch holds at most " + MAX_BATCH + " records, got " + items.size());
+        if (candidates.size() > MAX_BATCH) {
+            throw ApiProblem.invalid(itemPrefix, "a batch holds at most " + MAX_BATCH + " records, got "
+                    + candidates.size());
         }
-        Map<UUID, Workload> workloadsById = new HashMap<>();
-        for (int i = 0; i < items.size(); i++) {
-            validate(tenantId, items.get(i), "requests[" + i + "]", workloadsById);
-        }
-        Instant receivedAt = clock.instant();
-        List<ItemResult> results = new ArrayList<>(items.size());
-        List<MeteredRequest> stored = new ArrayList<>();
-        for (int i = 0; i < items.size(); i++) {
-            Item item = items.get(i);
-            UUID id = UUID.randomUUID();
-            int inserted = jdbc.sql("""
-                    insert into inference_requests (id, tenant_id, workload_id, request_id, input_tokens, output_tokens,
-                                                    started_at, ended_at, source, received_at)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    on conflict (tenant_id, request_id) do nothing""")
-                    .params(id, tenantId, item.workloadId(), item.requestId(), item.inputTokens(), item.outputTokens(),
-                            Timestamp.from(item.startedAt()), Timestamp.from(item.endedAt()), source,
-                            Timestamp.from(receivedAt))
-                    .update();
-            if (inserted == 1) {
-                stored.add(new MeteredRequest(id, item.requestId(), workloadsById.get(item.workloadId()),
-                        item.inputTokens(), item.outputTokens(), item.startedAt(), item.endedAt()));
-                results.add(new ItemResult(i, item.requestId(), Outcome.ACCEPTED));
+        Instant now = clock.instant();
+        Map<UUID, Optional<Workload>> workloadsById = new HashMap<>();
+        ItemResult[] results = new ItemResult[candidates.size()];
+        List<Integer> valid = new ArrayList<>(candidates.size());
+        for (int i = 0; i < candidates.size(); i++) {
+            Candidate c = candidates.get(i);
+            Rejection rejection = c == null ? new Rejection("", "the record is null") : c.rejection();
+            if (rejection == null) {
+                rejection = validate(tenantId, c.item(), workloadsById, now);
+                if (rejection != null && !recordPath.isEmpty()) {
+                    rejection = new Rejection(recordPath + "." + rejection.field(), rejection.reason());
+                }
+            }
+            if (rejection != null) {
+                String at = itemPrefix + "[" + i + "]";
+                String field = rejection.field().isEmpty() ? at : at + "." + rejection.field();
+                String requestId = c != null && c.item() != null ? c.item().requestId() : null;
+                results[i] = new ItemResult(i, requestId, Outcome.REJECTED, field, rejection.reason());
             } else {
-                results.add(new ItemResult(i, item.requestId(), Outcome.DUPLICATE));
+                valid.add(i);
+            }
+        }
+        for (int i : withoutGridFactor(candidates, valid, workloadsById)) {
+            Item item = candidates.get(i).item();
+            String region = workloadsById.get(item.workloadId()).orElseThrow().region();
+            String field = itemPrefix + "[" + i + "]." + (recordPath.isEmpty() ? "" : recordPath + ".") + "endedAt";
+            results[i] = new ItemResult(i, item.requestId(), Outcome.REJECTED, field, "no grid emission factor for "
+                    + "region " + region + " is valid at " + item.endedAt());
+        }
+        Map<String, Integer> firstIndexByRequestId = new LinkedHashMap<>();
+        for (int i : valid) {
+            if (results[i] == null && firstIndexByRequestId.putIfAbsent(candidates.get(i).item().requestId(), i)
+                    != null) {
+                results[i] = new ItemResult(i, candidates.get(i).item().requestId(), Outcome.DUPLICATE, null, null);
+            }
+        }
+        // rows go in requestId order: concurrent batches with common requestIds lock them in the same order and
+        // cannot deadlock
+        List<Item> toInsert = new ArrayList<>(firstIndexByRequestId.size());
+        for (int index : firstIndexByRequestId.values()) {
+            toInsert.add(candidates.get(index).item());
+        }
+        toInsert.sort(java.util.Comparator.comparing(Item::requestId));
+        List<UUID> ids = new ArrayList<>(toInsert.size());
+        for (int k = 0; k < toInsert.size(); k++) {
+            ids.add(UUID.randomUUID());
+        }
+        Set<String> inserted = toInsert.isEmpty() ? Set.of() : insert(tenantId, toInsert, ids, source, now);
+        List<MeteredRequest> stored = new ArrayList<>(inserted.size());
+        for (int k = 0; k < toInsert.size(); k++) {
+            Item item = toInsert.get(k);
+            int index = firstIndexByRequestId.get(item.requestId());
+            if (inserted.contains(item.requestId())) {
+                stored.add(new MeteredRequest(ids.get(k), item.requestId(),
+                        workloadsById.get(item.workloadId()).orElseThrow(), item.inputTokens(), item.outputTokens(),
+                        item.startedAt(), item.endedAt()));
+                results[index] = new ItemResult(index, item.requestId(), Outcome.ACCEPTED, null, null);
+            } else {
+                results[index] = new ItemResult(index, item.requestId(), Outcome.DUPLICATE, null, null);
             }
         }
         if (!stored.isEmpty()) {
             events.publishEvent(new RequestsMetered(tenantId, List.copyOf(stored)));
         }
-        return new Result(stored.size(), items.size() - stored.size(), results);
+        int rejected = 0;
+        for (ItemResult r : results) {
+            if (r.status() == Outcome.REJECTED) {
+                rejected++;
+            }
+        }
+        return new Result(stored.size(), candidates.size() - stored.size() - rejected, rejected,
+                List.of(results));
     }
 
-    private void validate(UUID tenantId, Item item, String at, Map<UUID, Workload> workloadsById) {
-        if (item == null) {
-            throw ApiProblem.invalid(at, "the record is null");
+    private Set<String> insert(UUID tenantId, List<Item> items, List<UUID> ids, String source, Instant receivedAt) {
+        int n = items.size();
+        Object[] id = ids.toArray();
+        Object[] workload = new Object[n];
+        Object[] requestId = new Object[n];
+        Object[] input = new Object[n];
+        Object[] output = new Object[n];
+        Object[] started = new Object[n];
+        Object[] ended = new Object[n];
+        Object[] trace = new Object[n];
+        Object[] span = new Object[n];
+        for (int k = 0; k < n; k++) {
+            Item item = items.get(k);
+            workload[k] = item.workloadId();
+            requestId[k] = item.requestId();
+            input[k] = item.inputTokens();
+            output[k] = item.outputTokens();
+            started[k] = item.startedAt().toString();
+            ended[k] = item.endedAt().toString();
+            trace[k] = item.traceId();
+            span[k] = item.spanId();
         }
+        return jdbc.execute((ConnectionCallback<Set<String>>) con -> {
+            try (PreparedStatement ps = con.prepareStatement(INSERT)) {
+                ps.setObject(1, tenantId);
+                ps.setString(2, source);
+                ps.setObject(3, java.time.OffsetDateTime.ofInstant(receivedAt, java.time.ZoneOffset.UTC));
+                ps.setArray(4, array(con, "uuid", id));
+                ps.setArray(5, array(con, "uuid", workload));
+                ps.setArray(6, array(con, "text", requestId));
+                ps.setArray(7, array(con, "int8", input));
+                ps.setArray(8, array(con, "int8", output));
+                ps.setArray(9, array(con, "text", started));
+                ps.setArray(10, array(con, "text", ended));
+                ps.setArray(11, array(con, "text", trace));
+                ps.setArray(12, array(con, "text", span));
+                Set<String> stored = new HashSet<>(n * 2);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        stored.add(rs.getString(1));
+                    }
+                }
+                return stored;
+            }
+        });
+    }
+
+    /**
+     * The indexes of the valid items whose workload region has no location-based grid factor valid at their
+     * {@code endedAt}: one query for the batch over the emissions module's {@code emission_factors} (a read across
+     * modules, decision 0014), with the criteria of {@code GridFactors.locationBased}.
+     */
+    private List<Integer> withoutGridFactor(List<Candidate> candidates, List<Integer> indexes,
+            Map<UUID, Optional<Workload>> workloadsById) {
+        if (indexes.isEmpty()) {
+            return List.of();
+        }
+        Object[] region = new Object[indexes.size()];
+        Object[] at = new Object[indexes.size()];
+        for (int k = 0; k < indexes.size(); k++) {
+            Item item = candidates.get(indexes.get(k)).item();
+            region[k] = workloadsById.get(item.workloadId()).orElseThrow().region();
+            at[k] = item.endedAt().toString();
+        }
+        List<Integer> missing = jdbc.execute((ConnectionCallback<List<Integer>>) con -> {
+            try (PreparedStatement ps = con.prepareStatement("""
+                    select t.ord from unnest(?::text[], ?::timestamptz[]) with ordinality as t (region, at, ord)
+                     where not exists (select 1 from emission_factors f
+                                        where f.region = t.region and f.basis = 'LOCATION' and f.valid_from <= t.at
+                                          and (f.valid_to is null or f.valid_to > t.at))""")) {
+                ps.setArray(1, array(con, "text", region));
+                ps.setArray(2, array(con, "text", at));
+                List<Integer> ords = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ords.add(rs.getInt(1));
+                    }
+                }
+                return ords;
+            }
+        });
+        List<Integer> result = new ArrayList<>(missing.size());
+        for (int ord : missing) {
+            result.add(indexes.get(ord - 1));
+        }
+        return result;
+    }
+
+    private static Array array(Connection con, String type, Object[] values) throws SQLException {
+        return con.createArrayOf(type, values);
+    }
+
+    private Rejection validate(UUID tenantId, Item item, Map<UUID, Optional<Workload>> workloadsById, Instant now) {
         if (item.requestId() == null || item.requestId().isBlank()) {
-            throw ApiProblem.invalid(at + ".requestId", "requestId is required");
+            return new Rejection("requestId", "requestId is required");
         }
-        if (item.requestId().length() > 200) {
-            throw ApiProblem.invalid(at + ".requestId", "requestId is longer than 200 characters");
+        if (item.requestId().length() > MAX_REQUEST_ID_LENGTH) {
+            return new Rejection("requestId", "requestId is longer than " + MAX_REQUEST_ID_LENGTH + " characters");
         }
         if (item.workloadId() == null) {
-            throw ApiProblem.invalid(at + ".workloadId", "workloadId is required");
+            return new Rejection("workloadId", "workloadId is required");
         }
-        if (!workloadsById.containsKey(item.workloadId())) {
-            Workload workload = workloads.find(tenantId, item.workloadId()).orElseThrow(() -> ApiProblem.invalid(
-                    at + ".workloadId", "workload " + item.workloadId() + " does not exist"));
-            workloadsById.put(workload.id(), workload);
+        Optional<Workload> workload = workloadsById.computeIfAbsent(item.workloadId(),
+                id -> workloads.find(tenantId, id));
+        if (workload.isEmpty()) {
+            return new Rejection("workloadId", "workload " + item.workloadId() + " does not exist");
         }
-        requireTokens(item.inputTokens(), at + ".inputTokens");
-        requireTokens(item.outputTokens(), at + ".outputTokens");
+        Rejection tokens = tokens(item.inputTokens(), "inputTokens");
+        if (tokens == null) {
+            tokens = tokens(item.outputTokens(), "outputTokens");
+        }
+        if (tokens != null) {
+            return tokens;
+        }
         if (item.startedAt() == null) {
-            throw ApiProblem.invalid(at + ".startedAt", "startedAt is required (RFC 3339 timestamp)");
+            return new Rejection("startedAt", "startedAt is required (RFC 3339 timestamp)");
         }
         if (item.endedAt() == null) {
-            throw ApiProblem.invalid(at + ".endedAt", "endedAt is required (RFC 3339 timestamp)");
+            return new Rejection("endedAt", "endedAt is required (RFC 3339 timestamp)");
         }
         if (item.endedAt().isBefore(item.startedAt())) {
-            throw ApiProblem.invalid(at + ".endedAt", "endedAt is before startedAt");
+            return new Rejection("endedAt", "endedAt is before startedAt");
         }
-        if (item.endedAt().isAfter(clock.instant().plusSeconds(300))) {
-            throw ApiProblem.invalid(at + ".endedAt", "endedAt lies in the future");
+        if (item.endedAt().isAfter(now.plusSeconds(300))) {
+            return new Rejection("endedAt", "endedAt lies in the future");
         }
-        Workload workload = workloadsById.get(item.workloadId());
-        if (!regions.hasFactorAt(workload.region(), item.endedAt())) {
-            throw ApiProblem.invalid(at + ".endedAt", "no grid emission factor for region " + workload.region()
-                    + " is valid at " + item.endedAt());
-        }
+        return null;
     }
 
-    private static void requireTokens(Long tokens, String field) {
+    private static Rejection tokens(Long tokens, String field) {
         if (tokens == null) {
-            throw ApiProblem.invalid(field, field.substring(field.lastIndexOf('.') + 1) + " is required");
+            return new Rejection(field, field + " is required");
         }
-        if (tokens < 0 || tokens > 100_000_000L) {
-            throw ApiProblem.invalid(field, "token count must be between 0 and 100000000, got " + tokens);
+        if (tokens < 0 || tokens > MAX_TOKENS) {
+            return new Rejection(field, "token count must be between 0 and " + MAX_TOKENS + ", got " + tokens);
         }
+        return null;
     }
 }

@@ -45,9 +45,20 @@ public final class Api {
         return send(key, "POST", path, HttpRequest.BodyPublishers.ofByteArray(body), contentType);
     }
 
+    /** A POST of raw bytes with extra request headers. */
+    public Response postBytes(String key, String path, byte[] body, String contentType, Map<String, String> headers) {
+        return send(key, "POST", path, HttpRequest.BodyPublishers.ofByteArray(body), contentType, headers);
+    }
+
     public Response send(String key, String method, String path, HttpRequest.BodyPublisher body, String contentType) {
+        return send(key, method, path, body, contentType, Map.of());
+    }
+
+    public Response send(String key, String method, String path, HttpRequest.BodyPublisher body, String contentType,
+            Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : body);
+        headers.forEach(request::header);
         if (body != null) {
             request.header("Content-Type", contentType);
         }

@@ -116,44 +116,131 @@ class RequestIngestIntegrationTest extends IntegrationTest {
     }
 
     @Test
-    void oneInvalidRecordRejectsTheBatchNamingItsFieldAndStoresNothing() {
+    void validRecordsAreKeptAndEachInvalidOneIsReportedWithIndexFieldAndReason() {
         var bad = new java.util.LinkedHashMap<>(request("b-2", workload, 1, 1, at));
         bad.put("outputTokens", -5);
-        var response = ingest(tenant.key(), List.of(request("b-1", workload, 1, 1, at), bad));
-        assertThat(response.status()).isEqualTo(400);
-        assertThat(response.text("field")).isEqualTo("requests[1].outputTokens");
-        assertThat(count("inference_requests")).isZero();
+        var response = ingest(tenant.key(), List.of(request("b-1", workload, 1, 1, at), bad,
+                request("b-3", workload, 2, 2, at)));
+        assertThat(response.status()).as(response.toString()).isEqualTo(200);
+        assertThat(response.body().path("accepted").asInt()).isEqualTo(2);
+        assertThat(response.body().path("rejected").asInt()).isEqualTo(1);
+        assertThat(response.body().path("duplicates").asInt()).isZero();
+        var item = response.body().path("items").get(1);
+        assertThat(item.path("index").asInt()).isEqualTo(1);
+        assertThat(item.path("requestId").asString()).isEqualTo("b-2");
+        assertThat(item.path("status").asString()).isEqualTo("REJECTED");
+        assertThat(item.path("field").asString()).isEqualTo("requests[1].outputTokens");
+        assertThat(item.path("reason").asString()).isEqualTo("token count must be between 0 and 100000000, got -5");
+        assertThat(response.body().path("items").get(0).path("status").asString()).isEqualTo("ACCEPTED");
+        assertThat(response.body().path("items").get(0).path("field").isNull()).isTrue();
+        assertThat(response.body().path("items").get(2).path("status").asString()).isEqualTo("ACCEPTED");
+        assertThat(count("inference_requests")).isEqualTo(2);
+        assertThat(count("emission_records")).isEqualTo(2);
+    }
+
+    @Test
+    void aRejectedRecordDoesNotClaimItsRequestIdSoItsCorrectionIsAccepted() {
+        var bad = new java.util.LinkedHashMap<>(request("fix-me", workload, 1, 1, at));
+        bad.put("inputTokens", 100_000_001L);
+        assertThat(rejected(List.of(bad), 0)).isEqualTo("requests[0].inputTokens");
+        var fixed = ingest(tenant.key(), List.of(request("fix-me", workload, 1, 1, at)));
+        assertThat(fixed.body().path("accepted").asInt()).isEqualTo(1);
+    }
+
+    private String rejected(List<?> batch, int index) {
+        var response = ingest(tenant.key(), batch);
+        assertThat(response.status()).as(response.toString()).isEqualTo(200);
+        var item = response.body().path("items").get(index);
+        assertThat(item.path("status").asString()).as(response.toString()).isEqualTo("REJECTED");
+        return item.path("field").asString();
+    }
+
+    private Map<String, Object> with(String field, Object value) {
+        Map<String, Object> item = new java.util.LinkedHashMap<>(request("x-" + field, workload, 1, 1, at));
+        if (value == null) {
+            item.remove(field);
+        } else {
+            item.put(field, value);
+        }
+        return item;
     }
 
     @Test
     void eachMissingOrWrongFieldIsNamed() {
-        Map<String, Object> missingId = new java.util.LinkedHashMap<>(request("x", workload, 1, 1, at));
-        missingId.remove("requestId");
-        assertThat(ingest(tenant.key(), List.of(missingId)).text("field")).isEqualTo("requests[0].requestId");
-        Map<String, Object> endsBefore = new java.util.LinkedHashMap<>(request("x", workload, 1, 1, at));
-        endsBefore.put("startedAt", at.plusSeconds(10).toString());
-        assertThat(ingest(tenant.key(), List.of(endsBefore)).text("field")).isEqualTo("requests[0].endedAt");
-        Map<String, Object> badTime = new java.util.LinkedHashMap<>(request("x", workload, 1, 1, at));
-        badTime.put("endedAt", "yesterday");
-        var badTimeResponse = ingest(tenant.key(), List.of(badTime));
-        assertThat(badTimeResponse.status()).isEqualTo(400);
-        assertThat(badTimeResponse.text("field")).isEqualTo("requests[0].endedAt");
-        assertThat(ingest(tenant.key(), List.of()).text("field")).isEqualTo("requests");
+        assertThat(rejected(List.of(with("requestId", null)), 0)).isEqualTo("requests[0].requestId");
+        assertThat(rejected(List.of(with("requestId", 42)), 0)).isEqualTo("requests[0].requestId");
+        assertThat(rejected(List.of(with("requestId", "r".repeat(201))), 0)).isEqualTo("requests[0].requestId");
+        assertThat(rejected(List.of(with("startedAt", at.plusSeconds(10).toString())), 0))
+                .isEqualTo("requests[0].endedAt");
+        assertThat(rejected(List.of(with("endedAt", "yesterday")), 0)).isEqualTo("requests[0].endedAt");
+        assertThat(rejected(List.of(with("endedAt", START.plusSeconds(600).toString())), 0))
+                .isEqualTo("requests[0].endedAt");
+        assertThat(rejected(List.of(with("inputTokens", "12")), 0)).isEqualTo("requests[0].inputTokens");
+        assertThat(rejected(List.of(with("inputTokens", 1.5)), 0)).isEqualTo("requests[0].inputTokens");
+        assertThat(rejected(List.of(with("workloadId", "not-a-uuid")), 0)).isEqualTo("requests[0].workloadId");
+        assertThat(rejected(List.of(with("workloadId", UUID.randomUUID().toString())), 0))
+                .isEqualTo("requests[0].workloadId");
         var beforeFactors = ingest(tenant.key(), List.of(request("x", workload, 1, 1,
                 Instant.parse("2019-06-01T00:00:00Z"))));
-        assertThat(beforeFactors.status()).isEqualTo(400);
-        assertThat(beforeFactors.text("detail")).contains("no grid emission factor");
-        assertThat(ingest(tenant.key(), List.of(request("x", UUID.randomUUID(), 1, 1, at))).text("field"))
-                .isEqualTo("requests[0].workloadId");
+        assertThat(beforeFactors.body().path("items").get(0).path("reason").asString())
+                .isEqualTo("no grid emission factor for region us-east-1 is valid at 2019-06-01T00:00:00Z");
+        var laterCopy = ingest(tenant.key(), List.of(request("y", workload, 1, 1,
+                Instant.parse("2019-06-01T00:00:00Z")), request("y", workload, 1, 1, at)));
+        assertThat(laterCopy.body().path("items").get(0).path("field").asString()).isEqualTo("requests[0].endedAt");
+        assertThat(laterCopy.body().path("items").get(1).path("status").asString())
+                .as("not a duplicate of a rejected record").isEqualTo("ACCEPTED");
+        jdbc.sql("delete from emission_records where tenant_id = ?").param(tenant.id()).update();
+        jdbc.sql("delete from inference_requests where tenant_id = ?").param(tenant.id()).update();
+        assertThat(rejected(java.util.Arrays.asList("not an object", null), 1)).isEqualTo("requests[1]");
+        assertThat(ingest(tenant.key(), List.of()).text("field")).isEqualTo("requests");
         assertThat(count("inference_requests")).isZero();
+    }
+
+    @Test
+    void malformedJsonAsAWholeIsA400() {
+        var response = api.postBytes(tenant.key(), "/v1/telemetry/requests",
+                "{\"requests\": [".getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.text("field")).isEqualTo("body");
+        assertThat(response.text("detail")).startsWith("malformed JSON");
+        var notArray = api.post(tenant.key(), "/v1/telemetry/requests", Api.map("requests", "r-1"));
+        assertThat(notArray.status()).isEqualTo(400);
+        assertThat(notArray.text("field")).isEqualTo("requests");
+    }
+
+    @Test
+    void ndjsonRecordsAreIngestedLineByLineAndABadLineIsRejectedAlone() {
+        String body = Api.JSON.writeValueAsString(request("n-1", workload, 5, 6, at)) + "\n"
+                + "{not json\n"
+                + Api.JSON.writeValueAsString(request("n-2", workload, 7, 8, at)) + "\r\n"
+                + Api.JSON.writeValueAsString(request("n-1", workload, 5, 6, at)) + "\n";
+        var response = api.postBytes(tenant.key(), "/v1/telemetry/requests",
+                body.getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/x-ndjson");
+        assertThat(response.status()).as(response.toString()).isEqualTo(200);
+        assertThat(response.body().path("accepted").asInt()).isEqualTo(2);
+        assertThat(response.body().path("rejected").asInt()).isEqualTo(1);
+        assertThat(response.body().path("duplicates").asInt()).isEqualTo(1);
+        assertThat(response.body().path("items").get(1).path("field").asString()).isEqualTo("requests[1]");
+        assertThat(response.body().path("items").get(1).path("reason").asString()).startsWith("malformed JSON");
+        assertThat(response.body().path("items").get(3).path("status").asString()).isEqualTo("DUPLICATE");
+        assertThat(jdbc.sql("select source from inference_requests where tenant_id = ? and request_id = 'n-2'")
+                .param(tenant.id()).query(String.class).single()).isEqualTo("ndjson");
+        assertThat(count("emission_records")).isEqualTo(2);
+    }
+
+    @Test
+    void anUnsupportedContentTypeIs415() {
+        var response = api.postBytes(tenant.key(), "/v1/telemetry/requests", "x".getBytes(), "text/plain");
+        assertThat(response.status()).isEqualTo(415);
     }
 
     @Test
     void anotherTenantsWorkloadCannotBeMeteredAgainst() {
         Tenant other = newTenant(unique("other"), 100);
         var response = ingest(other.key(), List.of(request("steal", workload, 1, 1, at)));
-        assertThat(response.status()).isEqualTo(400);
-        assertThat(response.text("detail")).contains("does not exist");
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.body().path("items").get(0).path("reason").asString()).contains("does not exist");
+        assertThat(response.body().path("accepted").asInt()).isZero();
     }
 
     @Test

@@ -1,0 +1,255 @@
+package org.carbonledger.bench;
+
+import java.io.StringReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.carbonledger.CarbonLedgerApplication;
+import org.postgresql.PGConnection;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Durable ingest throughput through the HTTP API (JSON batches and NDJSON, several batch sizes) against a raw
+ * PostgreSQL {@code COPY} of the same rows into the same database, in one run. Not a test: run with
+ * {@code ./mvnw -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=org.carbonledger.bench.IngestBenchmark}
+ * (arguments: requests per measurement, default 20000; rounds, default 3; client threads, default 4).
+ */
+public final class IngestBenchmark {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String OPERATOR = "bench-operator-key-0123456789";
+
+    private final int port;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final AtomicLong peakHeap = new AtomicLong();
+    private final AtomicInteger tooMany = new AtomicInteger();
+    private String key;
+    private UUID tenant;
+    private UUID workload;
+
+    private IngestBenchmark(int port) {
+        this.port = port;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int perRun = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int threads = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+        Path data = Files.createTempDirectory(Path.of("target"), "bench-data-");
+        ConfigurableApplicationContext app = new SpringApplicationBuilder(CarbonLedgerApplication.class)
+                .run("--carbonledger.data-dir=" + data, "--carbonledger.admin-key=" + OPERATOR, "--server.port=0",
+                        "--logging.level.root=WARN", "--springdoc.api-docs.enabled=false",
+                        "--springdoc.swagger-ui.enabled=false");
+        int exit = 0;
+        try {
+            int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+            IngestBenchmark bench = new IngestBenchmark(port);
+            bench.setUp();
+            bench.run(app.getBean(DataSource.class), perRun, rounds, threads);
+        } catch (Exception e) {
+            e.printStackTrace();
+            exit = 1;
+        } finally {
+            app.close();
+        }
+        System.exit(exit);
+    }
+
+    private void setUp() throws Exception {
+        JsonNode t = post(OPERATOR, "/v1/tenants", "application/json",
+                "{\"name\":\"bench-" + UUID.randomUUID() + "\",\"pricePerTonne\":100}");
+        key = t.path("apiKey").asString();
+        tenant = UUID.fromString(t.path("id").asString());
+        JsonNode w = post(key, "/v1/workloads", "application/json", "{\"name\":\"bench\",\"model\":"
+                + "\"meta-llama/Meta-Llama-3.1-70B-Instruct\",\"gpuModel\":\"H100\",\"gpuCount\":4,"
+                + "\"region\":\"us-east-1\"}");
+        workload = UUID.fromString(w.path("id").asString());
+    }
+
+    private void run(DataSource db, int perRun, int rounds, int threads) throws Exception {
+        System.out.printf("requests per measurement %d, rounds %d, client threads %d, max heap %d MiB%n", perRun,
+                rounds, threads, Runtime.getRuntime().maxMemory() >> 20);
+        Thread sampler = heapSampler();
+        List<String> lines = new ArrayList<>();
+        int[] sizes = {100, 500, 1000};
+        // warm-up: JIT and connection pools
+        http(perRun / 4, 500, false, threads, "warm");
+        List<Double> copy = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            copy.add(copy(db, perRun, "copy" + r));
+        }
+        double copyMedian = median(copy);
+        lines.add(String.format("| raw `COPY` into `inference_requests` | — | %,.0f | 1.00 |", copyMedian));
+        for (boolean ndjson : new boolean[] {false, true}) {
+            for (int size : sizes) {
+                List<Double> rates = new ArrayList<>();
+                for (int r = 0; r < rounds; r++) {
+                    rates.add(http(perRun, size, ndjson, threads, (ndjson ? "n" : "j") + size + "-" + r));
+                }
+                double m = median(rates);
+                lines.add(String.format("| HTTP %s, embedded | %d | %,.0f | %.2f |", ndjson ? "NDJSON" : "JSON batch",
+                        size, m, m / copyMedian));
+            }
+        }
+        sampler.interrupt();
+        System.out.println();
+        System.out.println("| path | batch size | requests/s (median) | ratio to COPY |");
+        System.out.println("|---|---|---|---|");
+        lines.forEach(System.out::println);
+        System.out.printf("%npeak heap used %d MiB (max %d MiB); 429 answers retried: %d%n", peakHeap.get() >> 20,
+                Runtime.getRuntime().maxMemory() >> 20, tooMany.get());
+    }
+
+    /** Requests per second through the API, each request stored with its emission record before the 200. */
+    private double http(int total, int batchSize, boolean ndjson, int threads, String tag) throws Exception {
+        Instant ended = Instant.now().minusSeconds(3600);
+        List<String> bodies = new ArrayList<>();
+        for (int start = 0; start < total; start += batchSize) {
+            StringBuilder sb = new StringBuilder(batchSize * 220);
+            if (!ndjson) {
+                sb.append("{\"requests\":[");
+            }
+            for (int i = start; i < Math.min(total, start + batchSize); i++) {
+                if (i > start) {
+                    sb.append(ndjson ? "\n" : ",");
+                }
+                sb.append("{\"requestId\":\"").append(tag).append('-').append(i).append("\",\"workloadId\":\"")
+                        .append(workload).append("\",\"inputTokens\":").append(100 + i % 900)
+                        .append(",\"outputTokens\":").append(50 + i % 400).append(",\"startedAt\":\"")
+                        .append(ended.minusSeconds(2)).append("\",\"endedAt\":\"").append(ended).append("\"}");
+            }
+            sb.append(ndjson ? "\n" : "]}");
+            bodies.add(sb.toString());
+        }
+        String type = ndjson ? "application/x-ndjson" : "application/json";
+        AtomicInteger next = new AtomicInteger();
+        AtomicLong accepted = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        long t0 = System.nanoTime();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            futures.add(pool.submit(() -> {
+                for (int b; (b = next.getAndIncrement()) < bodies.size(); ) {
+                    while (true) {
+                        HttpResponse<byte[]> r = send(key, "/v1/telemetry/requests", type, bodies.get(b));
+                        if (r.statusCode() == 429) {
+                            tooMany.incrementAndGet();
+                            Thread.sleep(50);
+                            continue;
+                        }
+                        if (r.statusCode() != 200) {
+                            throw new IllegalStateException(r.statusCode() + " " + new String(r.body()));
+                        }
+                        accepted.addAndGet(JSON.readTree(r.body()).path("accepted").asLong());
+                        break;
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        pool.shutdown();
+        if (accepted.get() != total) {
+            throw new IllegalStateException(tag + ": accepted " + accepted.get() + " of " + total);
+        }
+        double rate = total / seconds;
+        System.out.printf("%-10s %s batch %4d: %,8.0f requests/s%n", tag, ndjson ? "NDJSON" : "JSON  ", batchSize,
+                rate);
+        return rate;
+    }
+
+    /** Rows per second of a raw COPY of the same shape of rows (no validation, no emission records). */
+    private double copy(DataSource db, int total, String tag) throws Exception {
+        Instant ended = Instant.now().minusSeconds(3600);
+        StringBuilder csv = new StringBuilder(total * 200);
+        Instant now = Instant.now();
+        for (int i = 0; i < total; i++) {
+            csv.append(UUID.randomUUID()).append(',').append(tenant).append(',').append(workload).append(',')
+                    .append(tag).append('-').append(i).append(',').append(100 + i % 900).append(',')
+                    .append(50 + i % 400).append(',').append(ended.minusSeconds(2)).append(',').append(ended)
+                    .append(",copy,").append(now).append('\n');
+        }
+        String text = csv.toString();
+        long t0 = System.nanoTime();
+        try (Connection c = db.getConnection()) {
+            c.setAutoCommit(false);
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn("""
+                    copy inference_requests (id, tenant_id, workload_id, request_id, input_tokens, output_tokens,
+                                             started_at, ended_at, source, received_at) from stdin (format csv)""",
+                    new StringReader(text));
+            c.commit();
+        }
+        double rate = total / ((System.nanoTime() - t0) / 1e9);
+        System.out.printf("%-10s COPY              : %,8.0f rows/s%n", tag, rate);
+        return rate;
+    }
+
+    private Thread heapSampler() {
+        Thread t = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                long used = 0;
+                for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+                    if (pool.getType() == MemoryType.HEAP) {
+                        used += pool.getUsage().getUsed();
+                    }
+                }
+                peakHeap.accumulateAndGet(used, Math::max);
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private JsonNode post(String key, String path, String type, String body) throws Exception {
+        HttpResponse<byte[]> r = send(key, path, type, body);
+        if (r.statusCode() / 100 != 2) {
+            throw new IllegalStateException(path + ": " + r.statusCode() + " " + new String(r.body()));
+        }
+        return JSON.readTree(r.body());
+    }
+
+    private HttpResponse<byte[]> send(String key, String path, String type, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Authorization", "Bearer " + key).header("Content-Type", type)
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+}
