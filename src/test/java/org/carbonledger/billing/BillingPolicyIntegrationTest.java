@@ -196,11 +196,20 @@ class BillingPolicyIntegrationTest extends IntegrationTest {
         jdbc.sql("""
                 insert into emission_records (id, tenant_id, inference_request_id, version, methodology_version,
                     energy_joules, energy_joules_low, energy_joules_high, pue, emission_factor_id, co2e_grams_location,
-                    co2e_grams_market, co2e_grams_low, co2e_grams_high, calculated_at)
+                    co2e_grams_market, co2e_grams_low, co2e_grams_high, calculated_at,
+                    energy_joules_prefill, energy_joules_decode, energy_joules_accelerator, energy_joules_host,
+                    energy_joules_idle, energy_joules_pue_overhead, co2e_grams_embodied, batch_occupancy, gpu_key,
+                    estimator_flags, energy_basis, factor_source, factor_zone, factor_valid_from, factor_valid_to,
+                    factor_dataset_version, factor_status, market_coverage, market_residual_basis)
                 select gen_random_uuid(), e.tenant_id, e.inference_request_id, e.version + 1,
                        e.methodology_version || '+restated', e.energy_joules, e.energy_joules_low,
                        e.energy_joules_high, e.pue, e.emission_factor_id, e.co2e_grams_location * ?,
-                       e.co2e_grams_market * ?, e.co2e_grams_low * ?, e.co2e_grams_high * ?, e.calculated_at
+                       e.co2e_grams_market * ?, e.co2e_grams_low * ?, e.co2e_grams_high * ?, e.calculated_at,
+                       e.energy_joules_prefill, e.energy_joules_decode, e.energy_joules_accelerator,
+                       e.energy_joules_host, e.energy_joules_idle, e.energy_joules_pue_overhead, e.co2e_grams_embodied,
+                       e.batch_occupancy, e.gpu_key, e.estimator_flags, e.energy_basis, e.factor_source, e.factor_zone,
+                       e.factor_valid_from, e.factor_valid_to, e.factor_dataset_version, e.factor_status,
+                       e.market_coverage, e.market_residual_basis
                   from emission_records e join inference_requests r on r.id = e.inference_request_id
                  where r.tenant_id = ? and r.request_id = ? and e.version = 1""")
                 .params(f, f, f, f, tenant.id(), requestId).update();
