@@ -226,7 +226,8 @@ public class CarbonLedgerStack extends Stack {
                 .imageScanOnPush(true)
                 .removalPolicy(RemovalPolicy.RETAIN)
                 .build();
-        Cluster cluster = Cluster.Builder.create(this, "Cluster").vpc(vpc).containerInsights(true).build();
+        Cluster cluster = Cluster.Builder.create(this, "Cluster").vpc(vpc)
+                .containerInsightsV2(software.amazon.awscdk.services.ecs.ContainerInsights.ENABLED).build();
 
         Map<String, String> environment = Map.of(
                 "CARBONLEDGER_DB_URL", "jdbc:postgresql://" + database.getDbInstanceEndpointAddress() + ":"
