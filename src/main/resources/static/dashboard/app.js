@@ -81,8 +81,16 @@ const OPERATOR_PAGES = [['inventory', 'Offset inventory'], ['retirements', 'Reti
 function signOut() {
   session.signOut();
   who = null;
-  location.hash = '';
-  render();
+  go('');
+}
+
+/** Navigates to a page: one render, by the hashchange listener when the hash changes, else directly. */
+function go(hash) {
+  if (location.hash.replace(/^#/, '') === hash.replace(/^#/, '')) {
+    render();
+  } else {
+    location.hash = hash;
+  }
 }
 
 async function signIn(event) {
@@ -94,8 +102,7 @@ async function signIn(event) {
     who = await whoAmI(key);
     session.signIn(key);
     $('api-key').value = '';
-    location.hash = who.role === 'tenant' ? '#/overview' : '#/inventory';
-    render();
+    go(who.role === 'tenant' ? '#/overview' : '#/inventory');
   } catch (e) {
     error.textContent = e.status === 401
       ? 'This key is not accepted: check that you copied the whole key (it is shown once, when the tenant is created).'

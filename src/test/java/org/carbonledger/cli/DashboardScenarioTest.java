@@ -175,10 +175,10 @@ class DashboardScenarioTest {
         assertThat(emissions.findElements(By.cssSelector("rect.bar.location[data-date]"))).hasSize(days);
         assertThat(emissions.findElements(By.cssSelector("rect.bar.market[data-date]"))).hasSize(days);
         perDay.forEach((day, grams) -> {
-            assertThat(decimal(emissions, "rect.location[data-date='" + day + "']")).as("location %s", day)
-                    .isEqualByComparingTo(grams[0]);
-            assertThat(decimal(emissions, "rect.market[data-date='" + day + "']")).as("market %s", day)
-                    .isEqualByComparingTo(grams[1]);
+            assertThat(decimal(By.cssSelector("svg[data-chart=emissions] rect.location[data-date='" + day + "']")))
+                    .as("location %s", day).isEqualByComparingTo(grams[0]);
+            assertThat(decimal(By.cssSelector("svg[data-chart=emissions] rect.market[data-date='" + day + "']")))
+                    .as("market %s", day).isEqualByComparingTo(grams[1]);
         });
         assertThat(new BigDecimal(card("location").getAttribute("data-value"))).isEqualByComparingTo(location);
         assertThat(card("location").findElement(By.className("card-value")).getText()).isEqualTo(mass(location));
@@ -368,6 +368,12 @@ class DashboardScenarioTest {
     /** The rendered text of a trace node. */
     private static String node(WebElement chain, String kind) {
         return chain.findElement(By.cssSelector("g.node[data-kind=" + kind + "]")).getText();
+    }
+
+    /** The data-value of an element, found afresh (the page may re-render the chart meanwhile). */
+    private BigDecimal decimal(By locator) {
+        return wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(d -> new BigDecimal(d.findElement(locator).getAttribute("data-value")));
     }
 
     private static BigDecimal decimal(WebElement within, String css) {
