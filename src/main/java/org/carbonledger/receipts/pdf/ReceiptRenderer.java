@@ -199,6 +199,15 @@ public class ReceiptRenderer {
         l.keyValue("Emission factor dataset", c.factorDatasetVersion());
         l.advance(8f);
 
+        if (c.logCheckpoint() != null) {
+            l.heading("Transparency log checkpoint");
+            l.keyValue("Tree size", Long.toString(c.logCheckpoint().treeSize()));
+            l.keyValue("Root hash (SHA-256)", c.logCheckpoint().rootHashHex().substring(0, 32));
+            l.keyValue("", c.logCheckpoint().rootHashHex().substring(32));
+            l.keyValue("Checkpoint signed at", c.logCheckpoint().timestamp().toString());
+            l.advance(8f);
+        }
+
         l.ensureSpace(LEADING * 2);
         l.line(l.regular, SMALL_SIZE, "This receipt is PAdES-signed. The machine-readable JSON manifest is attached to "
                 + "this PDF as " + MANIFEST_FILE_NAME + ".");
