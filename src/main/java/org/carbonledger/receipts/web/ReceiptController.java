@@ -7,7 +7,7 @@ import org.carbonledger.receipts.Receipt;
 import org.carbonledger.receipts.Receipts;
 import org.carbonledger.receipts.RequestTrace;
 import org.carbonledger.receipts.signing.ReceiptSigningKey;
-import org.carbonledger.receipts.signing.ReceiptVerifier;
+import org.carbonledger.receipts.signing.ReceiptChecks;
 import org.carbonledger.receipts.signing.VerificationResult;
 import org.carbonledger.shared.CallerContext;
 import org.carbonledger.shared.web.ApiProblem;
@@ -27,15 +27,13 @@ class ReceiptController {
 
     private final Receipts receipts;
     private final RequestTrace trace;
-    private final ReceiptVerifier verifier;
+    private final ReceiptChecks checks = new ReceiptChecks();
     private final ReceiptSigningKey signingKey;
     private final CallerContext callers;
 
-    ReceiptController(Receipts receipts, RequestTrace trace, ReceiptVerifier verifier, ReceiptSigningKey signingKey,
-            CallerContext callers) {
+    ReceiptController(Receipts receipts, RequestTrace trace, ReceiptSigningKey signingKey, CallerContext callers) {
         this.receipts = receipts;
         this.trace = trace;
-        this.verifier = verifier;
         this.signingKey = signingKey;
         this.callers = callers;
     }
@@ -60,9 +58,13 @@ class ReceiptController {
                 .contentType(MediaType.APPLICATION_PDF).body(pdf);
     }
 
-    /** Verification result: the signature against this platform's receipt-signing certificate. */
+    /** One check: signature, pdf/a, manifest or checkpoint. */
+    record Verdict(String check, boolean passed, String detail) {
+    }
+
+    /** Verification result: valid when every verdict passed; reason is the first failure (or the signature's). */
     record Verification(boolean valid, String reason, String signer, String signerSha256Fingerprint,
-            Instant signingTime, String receiptNumber) {
+            Instant signingTime, String receiptNumber, List<Verdict> verdicts) {
     }
 
     /** Unauthenticated: anyone holding a receipt can check it. */
@@ -75,14 +77,12 @@ class ReceiptController {
         if (pdf.length > MAX_PDF_BYTES) {
             throw ApiProblem.invalid("body", "a receipt is at most " + MAX_PDF_BYTES + " bytes");
         }
-        VerificationResult result = verifier.verify(pdf, signingKey.certificate());
-        String number = null;
-        if (result.valid() && result.manifestJson() != null) {
-            number = tools.jackson.databind.json.JsonMapper.builder().build().readTree(result.manifestJson())
-                    .path("receiptNumber").asString(null);
-        }
-        return new Verification(result.valid(), result.reason(), result.signerSubject(),
-                result.signerSha256Fingerprint(), result.signingTime(), number);
+        ReceiptChecks.Report report = checks.check(pdf, signingKey.certificate());
+        VerificationResult result = report.signature();
+        String number = report.manifest() == null ? null : report.manifest().path("receiptNumber").asString(null);
+        return new Verification(report.valid(), report.headline().detail(), result.signerSubject(),
+                result.signerSha256Fingerprint(), result.signingTime(), number, report.verdicts().stream()
+                        .map(v -> new Verdict(v.check(), v.passed(), v.detail())).toList());
     }
 
     @GetMapping("/v1/trace/requests/{requestId}")
