@@ -14,7 +14,8 @@ import org.springframework.context.annotation.Configuration;
 /**
  * The receipt signing key: a configured PKCS#12 keystore ({@code CARBONLEDGER_SIGNING_KEYSTORE} and
  * {@code CARBONLEDGER_SIGNING_KEYSTORE_PASSWORD}), or one generated on first start under
- * {@code <data dir>/keys/receipt-signing.p12}.
+ * {@code <data dir>/keys/receipt-signing.p12}. Receipts are time-stamped (PAdES BASELINE-T) by the RFC 3161
+ * authority at {@code carbonledger.signing.tsa-url} ({@code CARBONLEDGER_SIGNING_TSA_URL}) when one is configured.
  */
 @Configuration(proxyBeanMethods = false)
 class ReceiptSigningConfiguration {
@@ -35,9 +36,12 @@ class ReceiptSigningConfiguration {
         return new ReceiptRenderer();
     }
 
+    /** BASELINE-T when {@code carbonledger.signing.tsa-url} names an RFC 3161 time-stamp authority. */
     @Bean
-    PadesReceiptSigner padesReceiptSigner(ReceiptSigningKey key) {
-        return new PadesReceiptSigner(key);
+    PadesReceiptSigner padesReceiptSigner(ReceiptSigningKey key,
+            @Value("${carbonledger.signing.tsa-url:}") String tsaUrl) {
+        return new PadesReceiptSigner(key, tsaUrl.isBlank() ? null
+                : new eu.europa.esig.dss.service.tsp.OnlineTSPSource(tsaUrl));
     }
 
     @Bean
