@@ -3,6 +3,7 @@ package org.carbonledger.receipts.web;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.carbonledger.receipts.BackwardTrace;
 import org.carbonledger.receipts.Receipt;
 import org.carbonledger.receipts.Receipts;
 import org.carbonledger.receipts.RequestTrace;
@@ -18,6 +19,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
@@ -30,8 +32,11 @@ class ReceiptController {
     private final ReceiptChecks checks = new ReceiptChecks();
     private final ReceiptSigningKey signingKey;
     private final CallerContext callers;
+    private final BackwardTrace backward;
 
-    ReceiptController(Receipts receipts, RequestTrace trace, ReceiptSigningKey signingKey, CallerContext callers) {
+    ReceiptController(Receipts receipts, RequestTrace trace, ReceiptSigningKey signingKey, CallerContext callers,
+            BackwardTrace backward) {
+        this.backward = backward;
         this.receipts = receipts;
         this.trace = trace;
         this.signingKey = signingKey;
@@ -89,5 +94,34 @@ class ReceiptController {
     RequestTrace.Trace trace(@PathVariable String requestId) {
         return trace.of(callers.requireTenant(), requestId)
                 .orElseThrow(() -> ApiProblem.notFound("request", requestId));
+    }
+
+    static final int MAX_PAGE = 1000;
+
+    @GetMapping("/v1/trace/receipts/{id}/requests")
+    BackwardTrace.RequestPage receiptRequests(@PathVariable UUID id, @RequestParam(required = false) String cursor,
+            @RequestParam(defaultValue = "100") int limit) {
+        UUID tenant = callers.requireTenant();
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw ApiProblem.invalid("limit", "limit must be between 1 and " + MAX_PAGE);
+        }
+        if (cursor != null) {
+            try {
+                BackwardTrace.decode(cursor);
+            } catch (IllegalArgumentException e) {
+                throw ApiProblem.invalid("cursor", "not a cursor returned by this endpoint (nextCursor)");
+            }
+        }
+        return backward.requestsOf(tenant, id, cursor, limit).orElseThrow(() -> ApiProblem.notFound("receipt", id));
+    }
+
+    @GetMapping("/v1/trace/serials/{serial}")
+    BackwardTrace.SerialTrace serial(@PathVariable String serial) {
+        UUID tenant = callers.requireTenant();
+        try {
+            return backward.serial(tenant, serial).orElseThrow(() -> ApiProblem.notFound("retired serial", serial));
+        } catch (IllegalArgumentException e) {
+            throw ApiProblem.invalid("serial", e.getMessage());
+        }
     }
 }
