@@ -8,10 +8,10 @@ import org.springframework.context.event.ContextClosedEvent;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Entry point of {@code ./carbonledger}: subcommands serve, demo and verify. */
+/** Entry point of {@code ./carbonledger}: subcommands serve, demo, verify and audit. */
 @Command(name = "carbonledger", mixinStandardHelpOptions = true, version = "carbonledger 0.1.0",
         description = "Carbon accounting for AI inference: meter, price, retire, sign.",
-        subcommands = {Launcher.Serve.class, DemoCommand.class, VerifyCommand.class})
+        subcommands = {Launcher.Serve.class, DemoCommand.class, VerifyCommand.class, AuditCommand.class})
 public class Launcher implements Callable<Integer> {
 
     private static Class<?> application;
