@@ -55,11 +55,14 @@ class ReceiptIssuer {
     private final ReceiptRenderer renderer;
     private final PadesReceiptSigner signer;
     private final TransparencyLog log;
+    private final String verificationUrl;
     private final Clock clock;
 
     ReceiptIssuer(JdbcClient jdbc, Invoices invoices, Retirements retirements, Tenants tenants, Workloads workloads,
-            ReceiptRenderer renderer, PadesReceiptSigner signer, TransparencyLog log, Clock clock) {
+            ReceiptRenderer renderer, PadesReceiptSigner signer, TransparencyLog log, Clock clock,
+            @org.springframework.beans.factory.annotation.Value("${carbonledger.public-url}") String publicUrl) {
         this.log = log;
+        this.verificationUrl = publicUrl.replaceAll("/+$", "") + "/v1/receipts/verify";
         this.jdbc = jdbc;
         this.invoices = invoices;
         this.retirements = retirements;
@@ -126,7 +129,7 @@ class ReceiptIssuer {
                 location, market, low, high, methodologies.isEmpty() ? "none" : methodologies,
                 datasets.isEmpty() ? "none" : datasets, lines, offsets, invoice.totalAmount(), invoice.currency(),
                 tenant.pricePerTonne().amount(), new ReceiptContent.LogCommitment(checkpoint.treeSize(),
-                checkpoint.rootHashHex(), checkpoint.timestamp()));
+                checkpoint.rootHashHex(), checkpoint.timestamp()), verificationUrl);
 
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("format", MANIFEST_FORMAT);
@@ -156,6 +159,7 @@ class ReceiptIssuer {
                 "co2eGramsLocationBased", r.co2eLocation(), "co2eGramsMarketBased", r.co2eMarket(),
                 "co2eGramsLow", r.co2eLow(), "co2eGramsHigh", r.co2eHigh(), "invoiceLineId", r.lineId().toString(),
                 "allocations", allocationsByRecord.getOrDefault(r.emissionRecordId(), List.of()))).toList());
+        manifest.put("verificationUrl", verificationUrl);
         manifest.put("logCheckpoint", ordered("origin", Checkpoint.ORIGIN, "treeSize", checkpoint.treeSize(),
                 "rootHash", checkpoint.rootHashHex(), "timestamp", checkpoint.timestamp().toString(),
                 "signature", checkpoint.signatureBase64()));

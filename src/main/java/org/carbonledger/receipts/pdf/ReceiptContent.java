@@ -32,7 +32,8 @@ public record ReceiptContent(
         BigDecimal totalAmount,
         String currency,
         BigDecimal pricePerTonne,
-        LogCommitment logCheckpoint) {
+        LogCommitment logCheckpoint,
+        String verificationUrl) {
 
     /** The transparency-log checkpoint the receipt commits to. */
     public record LogCommitment(long treeSize, String rootHashHex, Instant timestamp) {
@@ -46,7 +47,7 @@ public record ReceiptContent(
             List<Offset> offsets, BigDecimal totalAmount, String currency, BigDecimal pricePerTonne) {
         this(receiptNumber, tenantName, tenantId, invoiceNumber, periodStart, periodEnd, issuedAt, energyKwh,
                 co2eGramsLocationBased, co2eGramsMarketBased, co2eGramsLow, co2eGramsHigh, methodologyVersion,
-                factorDatasetVersion, lines, offsets, totalAmount, currency, pricePerTonne, null);
+                factorDatasetVersion, lines, offsets, totalAmount, currency, pricePerTonne, null, null);
     }
 
     public ReceiptContent {
