@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./carbonledger}: subcommands serve, demo, verify and audit. */
 @Command(name = "carbonledger", mixinStandardHelpOptions = true, version = "carbonledger 0.1.0",
         description = "Carbon accounting for AI inference: meter, price, retire, sign.",
-        subcommands = {Launcher.Serve.class, DemoCommand.class, VerifyCommand.class, AuditCommand.class})
+        subcommands = {Launcher.Serve.class, DemoCommand.class, VerifyCommand.class, AuditCommand.class,
+                BenchmarkCommand.class})
 public class Launcher implements Callable<Integer> {
 
     private static Class<?> application;
