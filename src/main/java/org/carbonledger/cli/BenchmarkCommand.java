@@ -44,6 +44,13 @@ class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--proofs", description = "proofs generated and verified (default ${DEFAULT-VALUE})")
     int proofs = 2_000;
 
+    @Option(names = "--db-leaves", description = "also append this many leaves to PostgreSQL (embedded, in "
+            + "--data-dir) and time appends, a signed checkpoint and proofs read from the database (default 0: skip)")
+    long dbLeaves;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "a fresh data directory for --db-leaves")
+    java.nio.file.Path dataDir;
+
     PrintStream out = System.out;
 
     /** An emission-record-shaped canonical entry for leaf i (about 520 bytes). */
@@ -185,7 +192,69 @@ class BenchmarkCommand implements Callable<Integer> {
         out.printf("consistency at %,d leaves: generate median %.3f ms, verify median %.3f ms%n", proofLeaves,
                 ms(median(cgen)), ms(median(cver)));
         out.printf("peak heap used: %d MiB%n", peakHeap() >> 20);
+        big = null;
+        if (dbLeaves > 0) {
+            database();
+        }
         return 0;
+    }
+
+    /** The database-backed path: appends in batches, a signed checkpoint, proofs reading log_nodes and leaves. */
+    private void database() {
+        if (dataDir == null || java.nio.file.Files.exists(dataDir)) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--db-leaves needs --data-dir naming a directory that does not exist yet");
+        }
+        Logging.quiet();
+        try (var context = Launcher.start("--spring.main.web-application-type=none",
+                "--carbonledger.data-dir=" + dataDir.toAbsolutePath())) {
+            var log = context.getBean(org.carbonledger.receipts.TransparencyLog.class);
+            var jdbc = context.getBean(org.springframework.jdbc.core.simple.JdbcClient.class);
+            java.util.UUID tenant = java.util.UUID.randomUUID();
+            jdbc.sql("insert into tenants (id, name, currency, price_per_tonne, created_at) values (?, ?, 'USD', 0, now())")
+                    .params(tenant, "benchmark").update();
+            long start = log.size();
+            int batch = 10_000;
+            List<Long> appends = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (long i = 0; i < dbLeaves; i += batch) {
+                List<org.carbonledger.receipts.TransparencyLog.Entry> entries = new ArrayList<>(batch);
+                for (long j = i; j < Math.min(dbLeaves, i + batch); j++) {
+                    entries.add(new org.carbonledger.receipts.TransparencyLog.Entry("EMISSION_RECORD",
+                            java.util.UUID.randomUUID(), tenant, entry(j)));
+                }
+                long a = System.nanoTime();
+                log.append(entries);
+                appends.add(System.nanoTime() - a);
+            }
+            double total = (System.nanoTime() - t0) / 1e9;
+            long c0 = System.nanoTime();
+            Checkpoint checkpoint = log.checkpoint();
+            double checkpointMs = (System.nanoTime() - c0) / 1e6;
+            long size = checkpoint.treeSize();
+            SplittableRandom random = new SplittableRandom(6962);
+            Merkle.HashSource source = log.hashSource();
+            List<Long> gen = new ArrayList<>();
+            List<Long> ver = new ArrayList<>();
+            for (int p = 0; p < 200; p++) {
+                long index = start + random.nextLong(size - start);
+                byte[] leafHash = Merkle.leafHash(entry(index - start));
+                long a = System.nanoTime();
+                List<byte[]> path = Merkle.inclusionProof(index, size, source);
+                long b = System.nanoTime();
+                if (!Merkle.verifyInclusion(index, size, leafHash, path, checkpoint.rootHash())) {
+                    throw new IllegalStateException("database proof of " + index + " does not verify");
+                }
+                ver.add(System.nanoTime() - b);
+                gen.add(b - a);
+            }
+            out.printf("PostgreSQL: appended %,d leaves in %.1f s (%,.0f leaves/s; batch of %,d median %.0f ms);"
+                    + " signed checkpoint at %,d in %.1f ms; inclusion proof from the database median %.2f ms (p99"
+                    + " %.2f), verify median %.3f ms%n", dbLeaves, total, dbLeaves / total, batch,
+                    ms(median(appends)), size, checkpointMs, ms(median(gen)), ms(percentile(gen, 0.99)),
+                    ms(median(ver)));
+            out.printf("peak heap used: %d MiB%n", peakHeap() >> 20);
+        }
     }
 
     static long peakHeap() {
