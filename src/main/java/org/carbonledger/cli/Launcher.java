@@ -8,11 +8,14 @@ import org.springframework.context.event.ContextClosedEvent;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Entry point of {@code ./carbonledger}: subcommands serve, demo, verify and reconcile. */
+/**
+ * Entry point of {@code ./carbonledger}: subcommands serve, demo, verify, reconcile, fit-estimator, estimate, audit
+ * and benchmark-log.
+ */
 @Command(name = "carbonledger", mixinStandardHelpOptions = true, version = "carbonledger 0.1.0",
         description = "Carbon accounting for AI inference: meter, price, retire, sign.",
         subcommands = {Launcher.Serve.class, DemoCommand.class, VerifyCommand.class, ReconcileCommand.class,
-                FitEstimatorCommand.class, EstimateCommand.class})
+                FitEstimatorCommand.class, EstimateCommand.class, AuditCommand.class, BenchmarkCommand.class})
 public class Launcher implements Callable<Integer> {
 
     private static Class<?> application;

@@ -19,6 +19,12 @@ class BillingPolicyIntegrationTest extends IntegrationTest {
     private Tenant tenant;
     private UUID chat;
 
+    @org.springframework.beans.factory.annotation.Autowired
+    org.springframework.context.ApplicationEventPublisher events;
+
+    @org.springframework.beans.factory.annotation.Autowired
+    org.carbonledger.receipts.Audit audit;
+
     @BeforeEach
     void tenantWithAWorkload() {
         tenant = newTenant(unique("policy"), 1_000_000);
@@ -174,6 +180,16 @@ class BillingPolicyIntegrationTest extends IntegrationTest {
         // the restated-up request is covered once, for its new mass: the difference was allocated on payment
         assertThat(allocatedToRequest("up")).isEqualByComparingTo(up.multiply(BigDecimal.valueOf(2)));
         assertThat(allocatedToRequest("down")).isEqualByComparingTo(down);
+
+        // the audit accounts for billed versions: usage, then the credit note and the adjustment of the restatements
+        List<String> ours = jdbc.sql("""
+                select number from invoices where tenant_id = ?
+                union all select id::text from emission_records where tenant_id = ?
+                union all select id::text from offset_allocations where tenant_id = ?""")
+                .params(tenant.id(), tenant.id(), tenant.id()).query(String.class).list();
+        assertThat(ours).hasSizeGreaterThan(6);
+        assertThat(audit.run().findings()).map(Object::toString)
+                .noneMatch(f -> ours.stream().anyMatch(f::contains));
     }
 
     private BigDecimal grams(String requestId) {
@@ -192,10 +208,13 @@ class BillingPolicyIntegrationTest extends IntegrationTest {
                 .query(BigDecimal.class).single();
     }
 
-    /** A methodology change restates a request: a new emission record version with its masses scaled. */
+    /**
+     * A methodology change restates a request: a new emission record version with its masses scaled, published like
+     * every inserted version (so it is a leaf of the transparency log).
+     */
     private void restate(String requestId, String factor) {
         BigDecimal f = new BigDecimal(factor);
-        jdbc.sql("""
+        UUID restated = jdbc.sql("""
                 insert into emission_records (id, tenant_id, inference_request_id, version, methodology_version,
                     energy_joules, energy_joules_low, energy_joules_high, pue, emission_factor_id, co2e_grams_location,
                     co2e_grams_market, co2e_grams_low, co2e_grams_high, calculated_at,
@@ -213,7 +232,9 @@ class BillingPolicyIntegrationTest extends IntegrationTest {
                        e.factor_valid_from, e.factor_valid_to, e.factor_dataset_version, e.factor_status,
                        e.market_coverage, e.market_residual_basis
                   from emission_records e join inference_requests r on r.id = e.inference_request_id
-                 where r.tenant_id = ? and r.request_id = ? and e.version = 1""")
-                .params(f, f, f, f, tenant.id(), requestId).update();
+                 where r.tenant_id = ? and r.request_id = ? and e.version = 1
+                returning id""")
+                .params(f, f, f, f, tenant.id(), requestId).query(UUID.class).single();
+        events.publishEvent(new org.carbonledger.emissions.EmissionsRecorded(tenant.id(), List.of(restated)));
     }
 }

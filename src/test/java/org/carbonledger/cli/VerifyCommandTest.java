@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import org.carbonledger.receipts.CommittedLogFixture;
 import org.carbonledger.receipts.ReceiptFixtures;
 import org.carbonledger.receipts.pdf.ReceiptRenderer;
 import org.carbonledger.receipts.signing.PadesReceiptSigner;
@@ -27,13 +28,15 @@ class VerifyCommandTest {
 
     static Path receipt;
     static Path certificate;
+    static CommittedLogFixture log;
 
     @BeforeAll
     static void signAReceipt() throws Exception {
         ReceiptSigningKey key = ReceiptSigningKey.loadOrCreate(dir.resolve("keys/receipt-signing.p12"),
                 Clock.fixed(Instant.parse("2025-01-01T00:00:00Z"), ZoneOffset.UTC));
+        log = new CommittedLogFixture(key);
         byte[] pdf = new PadesReceiptSigner(key).sign(new ReceiptRenderer().render(ReceiptFixtures.receipt(),
-                ReceiptFixtures.manifest()), Instant.parse("2025-02-01T10:00:00Z"));
+                log.manifest), Instant.parse("2025-02-01T10:00:00Z"));
         receipt = Files.write(dir.resolve("receipt.pdf"), pdf);
         certificate = dir.resolve("keys/receipt-signing.crt");
     }
@@ -56,7 +59,49 @@ class VerifyCommandTest {
         assertThat(plain.output()).startsWith("VALID").contains("not checked against a trust anchor");
         Run anchored = verify(receipt.toString(), "--trust", certificate.toString());
         assertThat(anchored.exit()).as(anchored.output()).isZero();
-        assertThat(anchored.output()).contains("signer is the given trust certificate");
+        assertThat(anchored.output()).contains("signer is the given trust certificate")
+                .contains("[ok]   pdf/a").contains("[ok]   manifest").contains("[ok]   checkpoint");
+    }
+
+    @Test
+    void aRequestsInclusionProofVerifiesAgainstTheCommittedCheckpoint() throws Exception {
+        Path proof = Files.write(dir.resolve("proof-r2.json"), log.proof("r-2", 1, null));
+        Run run = verify(receipt.toString(), "--trust", certificate.toString(), "--request-id", "r-2",
+                "--proof", proof.toString());
+        assertThat(run.exit()).as(run.output()).isZero();
+        assertThat(run.output()).contains("[ok]   inclusion   request r-2: 1 emission record version(s)");
+    }
+
+    @Test
+    void aChangedEntryInTheProofFails() throws Exception {
+        String forged = log.entries.get(1).replace("1.000000", "0.000001");
+        Path proof = Files.write(dir.resolve("proof-forged.json"), log.proof("r-2", 1, forged));
+        Run run = verify(receipt.toString(), "--request-id", "r-2", "--proof", proof.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.output()).startsWith("INVALID: leaf 1 does not lead to the checkpoint root");
+    }
+
+    @Test
+    void anotherRequestsProofOrAnotherTenantsLeafFails() throws Exception {
+        Path proof = Files.write(dir.resolve("proof-r1.json"), log.proof("r-1", 0, null));
+        Run wrongRequest = verify(receipt.toString(), "--request-id", "r-2", "--proof", proof.toString());
+        assertThat(wrongRequest.exit()).isEqualTo(1);
+        assertThat(wrongRequest.output()).contains("leaf 0 is about request r-1, not r-2");
+        Path foreign = Files.write(dir.resolve("proof-foreign.json"), log.proof("r-2", 3, null));
+        Run otherTenant = verify(receipt.toString(), "--request-id", "r-2", "--proof", foreign.toString());
+        assertThat(otherTenant.exit()).isEqualTo(1);
+        assertThat(otherTenant.output()).contains("leaf 3 belongs to another tenant");
+    }
+
+    @Test
+    void aReceiptWithoutACheckpointFails() throws Exception {
+        ReceiptSigningKey key = ReceiptSigningKey.loadOrCreate(dir.resolve("keys/receipt-signing.p12"),
+                Clock.fixed(Instant.parse("2025-01-01T00:00:00Z"), ZoneOffset.UTC));
+        byte[] pdf = new PadesReceiptSigner(key).sign(new ReceiptRenderer().render(ReceiptFixtures.receipt(),
+                ReceiptFixtures.manifest()), Instant.parse("2025-02-01T10:00:00Z"));
+        Run run = verify(Files.write(dir.resolve("uncommitted.pdf"), pdf).toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.output()).contains("[FAIL] checkpoint  the manifest commits to no readable log checkpoint");
     }
 
     @Test

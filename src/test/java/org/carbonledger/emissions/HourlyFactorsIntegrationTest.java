@@ -76,6 +76,12 @@ class HourlyFactorsIntegrationTest extends IntegrationTest {
         assertThat(a).extracting(v -> ((BigDecimal) v.get("energy_joules")).toPlainString())
                 .containsOnly("1165.943603");
         assertThat(versions("billed")).hasSize(1);
+        // every restated version is a leaf of the transparency log, written with it
+        assertThat(jdbc.sql("""
+                select count(*) from emission_records e join inference_requests r on r.id = e.inference_request_id
+                  join log_leaves g on g.kind = 'EMISSION_RECORD' and g.subject_id = e.id
+                 where r.tenant_id = ? and r.request_id = 'a'""").param(tenant.id()).query(Long.class).single())
+                .isEqualTo(3L);
 
         // a request metered after the import takes the final hourly factor directly, with its window
         ingest(tenant.key(), List.of(request("later", workload, 500, 300, Instant.parse("2026-09-15T10:45:00Z"))));

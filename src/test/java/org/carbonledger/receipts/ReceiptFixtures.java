@@ -45,4 +45,13 @@ public final class ReceiptFixtures {
     public static byte[] manifest() {
         return "{\"receiptNumber\":\"CR-2025-000042\",\"co2eGrams\":\"4567.891\"}".getBytes(StandardCharsets.UTF_8);
     }
+
+    /** The same content, committed to a log checkpoint and with a verification URL (printed as a QR code). */
+    public static ReceiptContent withLogAndQr(ReceiptContent c, String url) {
+        return new ReceiptContent(c.receiptNumber(), c.tenantName(), c.tenantId(), c.invoiceNumber(), c.periodStart(),
+                c.periodEnd(), c.issuedAt(), c.energyKwh(), c.co2eGramsLocationBased(), c.co2eGramsMarketBased(),
+                c.co2eGramsLow(), c.co2eGramsHigh(), c.methodologyVersion(), c.factorDatasetVersion(), c.lines(),
+                c.offsets(), c.totalAmount(), c.currency(), c.pricePerTonne(),
+                new ReceiptContent.LogCommitment(1234, "ab".repeat(32), ISSUED_AT), url);
+    }
 }

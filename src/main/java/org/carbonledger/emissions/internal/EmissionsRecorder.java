@@ -6,7 +6,10 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
+import org.carbonledger.emissions.EmissionsRecorded;
 import org.carbonledger.emissions.EstimatorV1;
 import org.carbonledger.emissions.FullBoundary;
 import org.carbonledger.emissions.GridFactors;
@@ -16,6 +19,7 @@ import org.carbonledger.telemetry.MeteredRequest;
 import org.carbonledger.telemetry.RequestsMetered;
 import org.carbonledger.workload.Workload;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -33,14 +37,16 @@ public class EmissionsRecorder {
     private final EstimatorV1 estimator;
     private final FullBoundary boundary;
     private final Clock clock;
+    private final ApplicationEventPublisher events;
 
-    EmissionsRecorder(JdbcClient jdbc, GridFactors factors, Clock clock,
+    EmissionsRecorder(JdbcClient jdbc, GridFactors factors, Clock clock, ApplicationEventPublisher events,
             @Value("${carbonledger.emissions.default-batch-occupancy:64}") double defaultBatchOccupancy,
             @Value("${carbonledger.emissions.host-ratio:" + FullBoundary.DEFAULT_HOST_RATIO + "}") double hostRatio,
             @Value("${carbonledger.emissions.idle-ratio:" + FullBoundary.DEFAULT_IDLE_RATIO + "}") double idleRatio) {
         this.jdbc = jdbc;
         this.factors = factors;
         this.clock = clock;
+        this.events = events;
         this.estimator = EstimatorV1.standard().withDefaultBatch(defaultBatchOccupancy);
         this.boundary = new FullBoundary(hostRatio, idleRatio, FullBoundary.DEFAULT_SERVER_EMBODIED_KG_PER_GPU,
                 FullBoundary.DEFAULT_LIFETIME_YEARS, org.carbonledger.emissions.GpuCatalog.standard());
@@ -48,13 +54,15 @@ public class EmissionsRecorder {
 
     @EventListener
     void on(RequestsMetered event) {
+        List<UUID> recordIds = new ArrayList<>();
         for (MeteredRequest request : event.requests()) {
             Workload workload = request.workload();
             Double occupancy = observedOccupancy(workload.id(), request.startedAt(), request.endedAt());
             Calculation c = calculate(workload, request.inputTokens(), request.outputTokens(), occupancy,
                     request.endedAt());
-            insert(event.tenantId(), request.id(), 1, c);
+            recordIds.add(insertRow(event.tenantId(), request.id(), 1, c));
         }
+        events.publishEvent(new EmissionsRecorded(event.tenantId(), recordIds));
     }
 
     /** Everything one emission record version stores. */
@@ -120,9 +128,19 @@ public class EmissionsRecorder {
         return seconds > 0 ? Math.max(1, o.overlapSeconds() / seconds) : (double) o.requests();
     }
 
-    /** Inserts one version of a request's emission record. */
-    public void insert(UUID tenantId, UUID inferenceRequestId, int version, Calculation c) {
+    /**
+     * Inserts one version of a request's emission record (a restatement's new version, say) and publishes it as
+     * {@link EmissionsRecorded}: every version becomes a leaf of the transparency log in this transaction.
+     */
+    public UUID insert(UUID tenantId, UUID inferenceRequestId, int version, Calculation c) {
+        UUID id = insertRow(tenantId, inferenceRequestId, version, c);
+        events.publishEvent(new EmissionsRecorded(tenantId, List.of(id)));
+        return id;
+    }
+
+    private UUID insertRow(UUID tenantId, UUID inferenceRequestId, int version, Calculation c) {
         GridFactors.Factor f = c.factor();
+        UUID id = UUID.randomUUID();
         jdbc.sql("""
                 insert into emission_records (id, tenant_id, inference_request_id, version, methodology_version,
                     energy_joules, energy_joules_low, energy_joules_high, pue, emission_factor_id,
@@ -133,7 +151,7 @@ public class EmissionsRecorder {
                     factor_dataset_version, factor_status, market_coverage, market_residual_basis)
                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ESTIMATED',
                         ?, ?, ?, ?, ?, ?, ?, ?)""")
-                .params(UUID.randomUUID(), tenantId, inferenceRequestId, version, EstimatorV1.VERSION,
+                .params(id, tenantId, inferenceRequestId, version, EstimatorV1.VERSION,
                         c.total().joules(), c.low().joules(), c.high().joules(), c.pue(), f.id(),
                         c.co2eLocation().grams(), c.co2eMarket().grams(), c.co2eLow().grams(), c.co2eHigh().grams(),
                         Timestamp.from(clock.instant()), c.prefill().joules(), c.decode().joules(),
@@ -144,6 +162,7 @@ public class EmissionsRecorder {
                         f.validTo() == null ? null : Timestamp.from(f.validTo()), f.datasetVersion(), f.status(),
                         c.market().coverage(), c.market().residualBasis())
                 .update();
+        return id;
     }
 
     private static Energy joules(double j) {

@@ -19,6 +19,8 @@ import org.carbonledger.billing.Invoices;
 import org.carbonledger.offsets.OffsetsAllocated;
 import org.carbonledger.offsets.Retirement;
 import org.carbonledger.offsets.Retirements;
+import org.carbonledger.receipts.TransparencyLog;
+import org.carbonledger.receipts.log.Checkpoint;
 import org.carbonledger.receipts.pdf.ReceiptContent;
 import org.carbonledger.receipts.pdf.ReceiptRenderer;
 import org.carbonledger.receipts.signing.PadesReceiptSigner;
@@ -29,6 +31,7 @@ import org.carbonledger.workload.Tenants;
 import org.carbonledger.workload.Workload;
 import org.carbonledger.workload.Workloads;
 import org.springframework.context.event.EventListener;
+import org.springframework.core.annotation.Order;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.json.JsonMapper;
@@ -53,10 +56,15 @@ class ReceiptIssuer {
     private final ReceiptRenderer renderer;
     private final PadesReceiptSigner signer;
     private final ReceiptStore store;
+    private final TransparencyLog log;
+    private final String verificationUrl;
     private final Clock clock;
 
     ReceiptIssuer(JdbcClient jdbc, Invoices invoices, Retirements retirements, Tenants tenants, Workloads workloads,
-            ReceiptRenderer renderer, PadesReceiptSigner signer, ReceiptStore store, Clock clock) {
+            ReceiptRenderer renderer, PadesReceiptSigner signer, ReceiptStore store, TransparencyLog log, Clock clock,
+            @org.springframework.beans.factory.annotation.Value("${carbonledger.public-url}") String publicUrl) {
+        this.log = log;
+        this.verificationUrl = publicUrl.replaceAll("/+$", "") + "/v1/receipts/verify";
         this.jdbc = jdbc;
         this.invoices = invoices;
         this.retirements = retirements;
@@ -74,6 +82,7 @@ class ReceiptIssuer {
     }
 
     @EventListener
+    @Order(LogAppender.ORDER + 10)
     void on(OffsetsAllocated allocated) {
         Invoice invoice = invoices.get(allocated.tenantId(), allocated.invoiceId());
         Tenant tenant = tenants.get(invoice.tenantId());
@@ -105,6 +114,8 @@ class ReceiptIssuer {
         String methodologies = join(requests.stream().map(RequestRow::methodologyVersion).toList());
         String datasets = join(requests.stream().map(RequestRow::factorDatasetVersion).toList());
         List<Retirement> covering = retirements.forInvoice(tenant.id(), invoice.id());
+        // the log already holds this invoice's records and allocations (LogAppender runs first)
+        Checkpoint checkpoint = log.checkpoint();
 
         List<ReceiptContent.Line> lines = new ArrayList<>();
         for (Invoice.Line line : invoice.lines()) {
@@ -131,7 +142,8 @@ class ReceiptIssuer {
                 invoice.periodStart(), invoice.periodEnd(), issuedAt, Energy.ofJoules(energyJoules).kilowattHours(),
                 location, market, low, high, methodologies.isEmpty() ? "none" : methodologies,
                 datasets.isEmpty() ? "none" : datasets, lines, offsets, invoice.totalAmount(), invoice.currency(),
-                tenant.pricePerTonne().amount());
+                tenant.pricePerTonne().amount(), new ReceiptContent.LogCommitment(checkpoint.treeSize(),
+                checkpoint.rootHashHex(), checkpoint.timestamp()), verificationUrl);
 
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("format", MANIFEST_FORMAT);
@@ -163,17 +175,21 @@ class ReceiptIssuer {
                 "co2eGramsLocationBased", r.co2eLocation(), "co2eGramsMarketBased", r.co2eMarket(),
                 "co2eGramsLow", r.co2eLow(), "co2eGramsHigh", r.co2eHigh(), "invoiceLineId", r.lineId().toString(),
                 "allocations", allocationsByRecord.getOrDefault(r.emissionRecordId(), List.of()))).toList());
+        manifest.put("verificationUrl", verificationUrl);
+        manifest.put("logCheckpoint", ordered("origin", Checkpoint.ORIGIN, "treeSize", checkpoint.treeSize(),
+                "rootHash", checkpoint.rootHashHex(), "timestamp", checkpoint.timestamp().toString(),
+                "signature", checkpoint.signatureBase64()));
         byte[] manifestJson = JSON.writeValueAsBytes(manifest);
 
         byte[] pdf = signer.sign(renderer.render(content, manifestJson), issuedAt);
         String storageKey = storageKey(tenant.id(), number);
         jdbc.sql("""
                 insert into receipts (id, tenant_id, invoice_id, number, pdf, pdf_sha256, manifest, issued_at,
-                                      storage_key)
-                values (?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ?)""")
+                                      storage_key, checkpoint_tree_size)
+                values (?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ?)""")
                 .params(UUID.randomUUID(), tenant.id(), invoice.id(), number, pdf, sha256(pdf),
                         new String(manifestJson, java.nio.charset.StandardCharsets.UTF_8), Timestamp.from(issuedAt),
-                        storageKey)
+                        storageKey, checkpoint.treeSize())
                 .update();
         // after the row (a duplicate receipt fails before anything is stored); a store failure rolls the payment back
         store.put(storageKey, pdf);

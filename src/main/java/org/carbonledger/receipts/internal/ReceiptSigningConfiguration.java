@@ -31,7 +31,9 @@ import software.amazon.awssdk.services.kms.KmsClientBuilder;
  * The receipt signing key: an AWS KMS key ({@code CARBONLEDGER_SIGNING_KMS_KEY_ID}, optional
  * {@code CARBONLEDGER_SIGNING_KMS_ENDPOINT}; its certificate is kept in the database), a configured PKCS#12 keystore
  * ({@code CARBONLEDGER_SIGNING_KEYSTORE} and {@code CARBONLEDGER_SIGNING_KEYSTORE_PASSWORD}), or one generated on
- * first start under {@code <data dir>/keys/receipt-signing.p12}.
+ * first start under {@code <data dir>/keys/receipt-signing.p12}. Receipts are time-stamped (PAdES BASELINE-T) by the
+ * RFC 3161 authority at {@code carbonledger.signing.tsa-url} ({@code CARBONLEDGER_SIGNING_TSA_URL}) when one is
+ * configured, whichever key signs them.
  */
 @Configuration(proxyBeanMethods = false)
 class ReceiptSigningConfiguration {
@@ -74,9 +76,12 @@ class ReceiptSigningConfiguration {
         return new ReceiptRenderer();
     }
 
+    /** BASELINE-T when {@code carbonledger.signing.tsa-url} names an RFC 3161 time-stamp authority. */
     @Bean
-    PadesReceiptSigner padesReceiptSigner(SigningKey key) {
-        return new PadesReceiptSigner(key);
+    PadesReceiptSigner padesReceiptSigner(SigningKey key,
+            @Value("${carbonledger.signing.tsa-url:}") String tsaUrl) {
+        return new PadesReceiptSigner(key, tsaUrl.isBlank() ? null
+                : new eu.europa.esig.dss.service.tsp.OnlineTSPSource(tsaUrl));
     }
 
     @Bean

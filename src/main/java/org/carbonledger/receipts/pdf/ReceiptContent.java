@@ -31,7 +31,24 @@ public record ReceiptContent(
         List<Offset> offsets,
         BigDecimal totalAmount,
         String currency,
-        BigDecimal pricePerTonne) {
+        BigDecimal pricePerTonne,
+        LogCommitment logCheckpoint,
+        String verificationUrl) {
+
+    /** The transparency-log checkpoint the receipt commits to. */
+    public record LogCommitment(long treeSize, String rootHashHex, Instant timestamp) {
+    }
+
+    /** A receipt not (yet) committed to a log checkpoint. */
+    public ReceiptContent(String receiptNumber, String tenantName, UUID tenantId, String invoiceNumber,
+            LocalDate periodStart, LocalDate periodEnd, Instant issuedAt, BigDecimal energyKwh,
+            BigDecimal co2eGramsLocationBased, BigDecimal co2eGramsMarketBased, BigDecimal co2eGramsLow,
+            BigDecimal co2eGramsHigh, String methodologyVersion, String factorDatasetVersion, List<Line> lines,
+            List<Offset> offsets, BigDecimal totalAmount, String currency, BigDecimal pricePerTonne) {
+        this(receiptNumber, tenantName, tenantId, invoiceNumber, periodStart, periodEnd, issuedAt, energyKwh,
+                co2eGramsLocationBased, co2eGramsMarketBased, co2eGramsLow, co2eGramsHigh, methodologyVersion,
+                factorDatasetVersion, lines, offsets, totalAmount, currency, pricePerTonne, null, null);
+    }
 
     public ReceiptContent {
         requireText(receiptNumber, "receiptNumber");

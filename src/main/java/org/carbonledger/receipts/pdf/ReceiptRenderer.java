@@ -199,9 +199,59 @@ public class ReceiptRenderer {
         l.keyValue("Emission factor dataset", c.factorDatasetVersion());
         l.advance(8f);
 
+        if (c.logCheckpoint() != null) {
+            l.heading("Transparency log checkpoint");
+            l.keyValue("Tree size", Long.toString(c.logCheckpoint().treeSize()));
+            l.keyValue("Root hash (SHA-256)", c.logCheckpoint().rootHashHex().substring(0, 32));
+            l.keyValue("", c.logCheckpoint().rootHashHex().substring(32));
+            l.keyValue("Checkpoint signed at", c.logCheckpoint().timestamp().toString());
+            l.advance(8f);
+        }
+
+        if (c.verificationUrl() != null) {
+            drawVerification(l, c.verificationUrl());
+        }
+
         l.ensureSpace(LEADING * 2);
         l.line(l.regular, SMALL_SIZE, "This receipt is PAdES-signed. The machine-readable JSON manifest is attached to "
                 + "this PDF as " + MANIFEST_FILE_NAME + ".");
+    }
+
+    static final float QR_SIZE = 96f;
+
+    /** A QR code of the verification URL, drawn as vector squares (no image: nothing for PDF/A to object to). */
+    private static void drawVerification(Layout l, String url) throws IOException {
+        l.heading("Verify this receipt");
+        l.ensureSpace(QR_SIZE + LEADING);
+        com.google.zxing.common.BitMatrix matrix;
+        try {
+            matrix = new com.google.zxing.qrcode.QRCodeWriter().encode(url, com.google.zxing.BarcodeFormat.QR_CODE, 0,
+                    0, Map.of(com.google.zxing.EncodeHintType.MARGIN, 0,
+                            com.google.zxing.EncodeHintType.ERROR_CORRECTION,
+                            com.google.zxing.qrcode.decoder.ErrorCorrectionLevel.M));
+        } catch (com.google.zxing.WriterException e) {
+            throw new IllegalArgumentException("verification URL cannot be encoded as a QR code: " + e.getMessage(), e);
+        }
+        float module = QR_SIZE / matrix.getWidth();
+        float top = l.y;
+        for (int row = 0; row < matrix.getHeight(); row++) {
+            for (int col = 0; col < matrix.getWidth(); col++) {
+                if (matrix.get(col, row)) {
+                    l.stream.addRect(MARGIN + col * module, top - (row + 1) * module, module, module);
+                }
+            }
+        }
+        l.stream.fill();
+        float textX = MARGIN + QR_SIZE + 14f;
+        float textWidth = l.width - QR_SIZE - 14f;
+        float lineY = top - BODY_SIZE;
+        for (String part : new String[] {"Send this PDF to", url,
+                "(HTTP POST, Content-Type: application/pdf), or check it offline:",
+                "carbonledger verify receipt.pdf --trust certificate.pem"}) {
+            l.textAt(l.regular, BODY_SIZE, textX, lineY, Layout.fit(l.regular, BODY_SIZE, part, textWidth));
+            lineY -= LEADING;
+        }
+        l.y = top - QR_SIZE - LEADING;
     }
 
     private static String dashIfEmpty(String s) {
@@ -454,6 +504,13 @@ public class ReceiptRenderer {
                 stream.lineTo(MARGIN + width, y + LEADING - 3f);
                 stream.stroke();
             }
+        }
+
+        void textAt(PDFont font, float size, float x, float atY, String s) throws IOException {
+            float saved = y;
+            y = atY;
+            text(font, size, x, s);
+            y = saved;
         }
 
         void text(PDFont font, float size, float x, String s) throws IOException {

@@ -22,10 +22,8 @@ import eu.europa.esig.dss.pdf.pdfbox.PdfBoxNativeObjectFactory;
 import eu.europa.esig.dss.spi.validation.CommonCertificateVerifier;
 
 /**
- * Signs receipt PDFs with a PAdES BASELINE-B signature (SHA-256, invisible signature field).
- *
- * <p>Adding a timestamp later (BASELINE-T) means giving the service a TSP source and switching {@link #level};
- * everything else stays as is.
+ * Signs receipt PDFs with a PAdES signature (SHA-256, invisible signature field): BASELINE-B, or BASELINE-T when a
+ * time-stamp source (an RFC 3161 TSA) is given — the signature value is then time-stamped by that authority.
  */
 public class PadesReceiptSigner {
 
@@ -36,8 +34,16 @@ public class PadesReceiptSigner {
     private final PAdESService service;
 
     public PadesReceiptSigner(SigningKey key) {
+        this(key, null);
+    }
+
+    /**
+     * With a {@code timestamps} source the receipts are BASELINE-T; with {@code null}, BASELINE-B. The time-stamp is
+     * taken over the signature value after the key signed, so it applies to a keystore and a KMS key alike.
+     */
+    public PadesReceiptSigner(SigningKey key, eu.europa.esig.dss.spi.x509.tsp.TSPSource timestamps) {
         this.key = Objects.requireNonNull(key, "key");
-        this.level = SignatureLevel.PAdES_BASELINE_B;
+        this.level = timestamps == null ? SignatureLevel.PAdES_BASELINE_B : SignatureLevel.PAdES_BASELINE_T;
         CommonCertificateVerifier verifier = new CommonCertificateVerifier();
         // offline: the receipt certificate is self-signed, nothing to fetch
         verifier.setAIASource(null);
@@ -45,6 +51,13 @@ public class PadesReceiptSigner {
         verifier.setCrlSource(null);
         this.service = new PAdESService(verifier);
         this.service.setPdfObjFactory(new PdfBoxNativeObjectFactory());
+        if (timestamps != null) {
+            this.service.setTspSource(timestamps);
+        }
+    }
+
+    public SignatureLevel level() {
+        return level;
     }
 
     /**

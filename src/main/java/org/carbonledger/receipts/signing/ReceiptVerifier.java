@@ -135,7 +135,7 @@ public class ReceiptVerifier {
         String subject = signer.getSubjectX500Principal().getName(X500Principal.RFC2253);
         String fingerprint = sha256Hex(signer);
         if (anchored && !signer.equals(anchor)) {
-            return new VerificationResult(false, REASON_UNTRUSTED, subject, fingerprint, null, true, null);
+            return new VerificationResult(false, REASON_UNTRUSTED, subject, fingerprint, null, true, null, signer);
         }
         trusted.addCertificate(new CertificateToken(anchored ? anchor : signer));
 
@@ -144,7 +144,7 @@ public class ReceiptVerifier {
         SimpleReport simple = reports.getSimpleReport();
         if (simple.getSignaturesCount() != 1) {
             return new VerificationResult(false, "expected exactly one signature, validator found "
-                    + simple.getSignaturesCount(), subject, fingerprint, null, anchored, null);
+                    + simple.getSignaturesCount(), subject, fingerprint, null, anchored, null, signer);
         }
         String id = simple.getFirstSignatureId();
         Date claimed = simple.getSigningTime(id);
@@ -152,18 +152,18 @@ public class ReceiptVerifier {
         Indication indication = simple.getIndication(id);
         if (indication != Indication.TOTAL_PASSED) {
             String reason = reasonFor(indication, simple.getSubIndication(id), simple, id);
-            return new VerificationResult(false, reason, subject, fingerprint, signingTime, anchored, null);
+            return new VerificationResult(false, reason, subject, fingerprint, signingTime, anchored, null, signer);
         }
 
         Optional<byte[]> manifest = ReceiptManifestReader.findManifest(pdf);
         if (manifest.isEmpty()) {
             return new VerificationResult(false, "signature valid, but the receipt has no attached manifest",
-                    subject, fingerprint, signingTime, anchored, null);
+                    subject, fingerprint, signingTime, anchored, null, signer);
         }
         String how = anchored ? "signed by the trusted receipt-signing certificate"
                 : "signed by the certificate embedded in the signature (not checked against a trust anchor)";
         return new VerificationResult(true, "signature valid: " + how, subject, fingerprint, signingTime,
-                anchored, manifest.get());
+                anchored, manifest.get(), signer);
     }
 
     private static String reasonFor(Indication indication, SubIndication sub, SimpleReport report, String id) {

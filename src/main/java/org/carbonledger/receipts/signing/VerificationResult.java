@@ -13,6 +13,7 @@ import java.time.Instant;
  * @param anchored                {@code true} when checked against an explicit trust anchor; {@code false} for
  *                                trust on first use (the certificate embedded in the signature was trusted)
  * @param manifestJson            the attached JSON manifest; only set when {@code valid}
+ * @param signerCertificate       the signing certificate, or {@code null} if none could be read
  */
 public record VerificationResult(
         boolean valid,
@@ -21,9 +22,10 @@ public record VerificationResult(
         String signerSha256Fingerprint,
         Instant signingTime,
         boolean anchored,
-        byte[] manifestJson) {
+        byte[] manifestJson,
+        java.security.cert.X509Certificate signerCertificate) {
 
     static VerificationResult invalid(String reason, boolean anchored) {
-        return new VerificationResult(false, reason, null, null, null, anchored, null);
+        return new VerificationResult(false, reason, null, null, null, anchored, null, null);
     }
 }

@@ -3,11 +3,12 @@ package org.carbonledger.receipts.web;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.carbonledger.receipts.BackwardTrace;
 import org.carbonledger.receipts.Receipt;
 import org.carbonledger.receipts.Receipts;
 import org.carbonledger.receipts.RequestTrace;
+import org.carbonledger.receipts.signing.ReceiptChecks;
 import org.carbonledger.receipts.signing.SigningKey;
-import org.carbonledger.receipts.signing.ReceiptVerifier;
 import org.carbonledger.receipts.signing.VerificationResult;
 import org.carbonledger.shared.CallerContext;
 import org.carbonledger.shared.web.ApiProblem;
@@ -18,6 +19,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
@@ -27,15 +29,16 @@ class ReceiptController {
 
     private final Receipts receipts;
     private final RequestTrace trace;
-    private final ReceiptVerifier verifier;
+    private final ReceiptChecks checks = new ReceiptChecks();
     private final SigningKey signingKey;
     private final CallerContext callers;
+    private final BackwardTrace backward;
 
-    ReceiptController(Receipts receipts, RequestTrace trace, ReceiptVerifier verifier, SigningKey signingKey,
-            CallerContext callers) {
+    ReceiptController(Receipts receipts, RequestTrace trace, SigningKey signingKey, CallerContext callers,
+            BackwardTrace backward) {
+        this.backward = backward;
         this.receipts = receipts;
         this.trace = trace;
-        this.verifier = verifier;
         this.signingKey = signingKey;
         this.callers = callers;
     }
@@ -60,9 +63,13 @@ class ReceiptController {
                 .contentType(MediaType.APPLICATION_PDF).body(pdf);
     }
 
-    /** Verification result: the signature against this platform's receipt-signing certificate. */
+    /** One check: signature, pdf/a, manifest or checkpoint. */
+    record Verdict(String check, boolean passed, String detail) {
+    }
+
+    /** Verification result: valid when every verdict passed; reason is the first failure (or the signature's). */
     record Verification(boolean valid, String reason, String signer, String signerSha256Fingerprint,
-            Instant signingTime, String receiptNumber) {
+            Instant signingTime, String receiptNumber, List<Verdict> verdicts) {
     }
 
     /** Unauthenticated: anyone holding a receipt can check it. */
@@ -75,19 +82,46 @@ class ReceiptController {
         if (pdf.length > MAX_PDF_BYTES) {
             throw ApiProblem.invalid("body", "a receipt is at most " + MAX_PDF_BYTES + " bytes");
         }
-        VerificationResult result = verifier.verify(pdf, signingKey.certificate());
-        String number = null;
-        if (result.valid() && result.manifestJson() != null) {
-            number = tools.jackson.databind.json.JsonMapper.builder().build().readTree(result.manifestJson())
-                    .path("receiptNumber").asString(null);
-        }
-        return new Verification(result.valid(), result.reason(), result.signerSubject(),
-                result.signerSha256Fingerprint(), result.signingTime(), number);
+        ReceiptChecks.Report report = checks.check(pdf, signingKey.certificate());
+        VerificationResult result = report.signature();
+        String number = report.manifest() == null ? null : report.manifest().path("receiptNumber").asString(null);
+        return new Verification(report.valid(), report.headline().detail(), result.signerSubject(),
+                result.signerSha256Fingerprint(), result.signingTime(), number, report.verdicts().stream()
+                        .map(v -> new Verdict(v.check(), v.passed(), v.detail())).toList());
     }
 
     @GetMapping("/v1/trace/requests/{requestId}")
     RequestTrace.Trace trace(@PathVariable String requestId) {
         return trace.of(callers.requireTenant(), requestId)
                 .orElseThrow(() -> ApiProblem.notFound("request", requestId));
+    }
+
+    static final int MAX_PAGE = 1000;
+
+    @GetMapping("/v1/trace/receipts/{id}/requests")
+    BackwardTrace.RequestPage receiptRequests(@PathVariable UUID id, @RequestParam(required = false) String cursor,
+            @RequestParam(defaultValue = "100") int limit) {
+        UUID tenant = callers.requireTenant();
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw ApiProblem.invalid("limit", "limit must be between 1 and " + MAX_PAGE);
+        }
+        if (cursor != null) {
+            try {
+                BackwardTrace.decode(cursor);
+            } catch (IllegalArgumentException e) {
+                throw ApiProblem.invalid("cursor", "not a cursor returned by this endpoint (nextCursor)");
+            }
+        }
+        return backward.requestsOf(tenant, id, cursor, limit).orElseThrow(() -> ApiProblem.notFound("receipt", id));
+    }
+
+    @GetMapping("/v1/trace/serials/{serial}")
+    BackwardTrace.SerialTrace serial(@PathVariable String serial) {
+        UUID tenant = callers.requireTenant();
+        try {
+            return backward.serial(tenant, serial).orElseThrow(() -> ApiProblem.notFound("retired serial", serial));
+        } catch (IllegalArgumentException e) {
+            throw ApiProblem.invalid("serial", e.getMessage());
+        }
     }
 }

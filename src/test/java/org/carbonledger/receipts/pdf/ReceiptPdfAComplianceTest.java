@@ -30,6 +30,12 @@ class ReceiptPdfAComplianceTest {
     }
 
     @Test
+    void receiptWithCheckpointAndQrCodeIsPdfA3b() throws Exception {
+        assertCompliant(new ReceiptRenderer().render(ReceiptFixtures.withLogAndQr(ReceiptFixtures.receipt(),
+                "https://carbonledger.example/v1/receipts/verify"), ReceiptFixtures.manifest()));
+    }
+
+    @Test
     void multiPageReceiptWithoutOffsetsIsPdfA3b() throws Exception {
         assertCompliant(new ReceiptRenderer().render(ReceiptFixtures.receipt(120, false), ReceiptFixtures.manifest()));
     }

@@ -118,4 +118,47 @@ class KmsSigningKeyTest {
                 .isInstanceOf(NotFoundException.class)
                 .hasMessageStartingWith("Key not found");
     }
+
+    @Test
+    void withATsaAKmsSignedReceiptIsBaselineTAndItsCheckpointsVerify() throws Exception {
+        start("ECC_NIST_P256", "SIGN_VERIFY");
+        KmsSigningKey key = KmsSigningKey.connect(kms, KmsStub.KEY_ID, store,
+                Clock.fixed(Instant.now().minusSeconds(3600), ZoneOffset.UTC));
+        try (LocalTimeStampAuthority tsa = new LocalTimeStampAuthority()) {
+            PadesReceiptSigner signer = new PadesReceiptSigner(key,
+                    new eu.europa.esig.dss.service.tsp.OnlineTSPSource(tsa.url()));
+            assertThat(signer.level()).isEqualTo(eu.europa.esig.dss.enumerations.SignatureLevel.PAdES_BASELINE_T);
+            byte[] signed = signer.sign(new ReceiptRenderer().render(ReceiptFixtures.receipt(),
+                    ReceiptFixtures.manifest()), Instant.now().minusSeconds(60));
+            assertThat(tsa.requests()).isEqualTo(1);
+
+            var validator = new eu.europa.esig.dss.pades.validation.PDFDocumentValidator(
+                    new eu.europa.esig.dss.model.InMemoryDocument(signed, "receipt.pdf"));
+            validator.setPdfObjFactory(new eu.europa.esig.dss.pdf.pdfbox.PdfBoxNativeObjectFactory());
+            var verifier = new eu.europa.esig.dss.spi.validation.CommonCertificateVerifier();
+            verifier.setAIASource(null);
+            verifier.setOcspSource(null);
+            verifier.setCrlSource(null);
+            var trusted = new eu.europa.esig.dss.spi.x509.CommonTrustedCertificateSource();
+            trusted.addCertificate(new eu.europa.esig.dss.model.x509.CertificateToken(key.certificate()));
+            trusted.addCertificate(new eu.europa.esig.dss.model.x509.CertificateToken(tsa.certificate()));
+            verifier.setTrustedCertSources(trusted);
+            validator.setCertificateVerifier(verifier);
+            var report = validator.validateDocument().getSimpleReport();
+            String id = report.getFirstSignatureId();
+            assertThat(report.getIndication(id)).isEqualTo(eu.europa.esig.dss.enumerations.Indication.TOTAL_PASSED);
+            assertThat(report.getSignatureFormat(id))
+                    .isEqualTo(eu.europa.esig.dss.enumerations.SignatureLevel.PAdES_BASELINE_T);
+            assertThat(new ReceiptVerifier().verify(signed, key.certificate()).valid()).isTrue();
+        }
+
+        // transparency-log checkpoints are signed through the same port: by KMS, checkable with the certificate
+        byte[] root = new byte[32];
+        var checkpoint = org.carbonledger.receipts.log.Checkpoint.sign(7, root, Instant.parse("2026-11-01T00:00:00Z"),
+                bytes -> key.sign(new eu.europa.esig.dss.model.ToBeSigned(bytes),
+                        eu.europa.esig.dss.enumerations.DigestAlgorithm.SHA256).getValue());
+        assertThat(checkpoint.verify(key.certificate().getPublicKey())).isTrue();
+        assertThat(new org.carbonledger.receipts.log.Checkpoint(8, root, checkpoint.timestamp(),
+                checkpoint.signature()).verify(key.certificate().getPublicKey())).isFalse();
+    }
 }

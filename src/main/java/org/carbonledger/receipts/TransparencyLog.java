@@ -1,0 +1,331 @@
+package org.carbonledger.receipts;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.carbonledger.receipts.log.Checkpoint;
+import org.carbonledger.receipts.log.CompactRange;
+import org.carbonledger.receipts.log.Merkle;
+import org.carbonledger.receipts.signing.SigningKey;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The append-only transparency log in PostgreSQL: every emission record version and every offset allocation is a
+ * leaf (its canonical JSON entry, re-derivable from its row), appended in the transaction that writes the row.
+ * Appends are serialised by a transaction-scoped advisory lock, so leaf indexes are dense and in commit order.
+ * Checkpoints are signed with the receipt-signing key.
+ */
+@Service
+public class TransparencyLog {
+
+    public static final String EMISSION_RECORD = "EMISSION_RECORD";
+    public static final String ALLOCATION = "ALLOCATION";
+
+    /** Advisory lock key of the single log writer ("clog"). */
+    static final long WRITER_LOCK = 0x636c6f67L;
+    private static final int PAGE = 10_000;
+    private static final int MIN_CACHED_LEVEL = 8;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final JdbcClient jdbc;
+    private final JdbcTemplate template;
+    private final SigningKey key;
+    private final Clock clock;
+
+    TransparencyLog(JdbcClient jdbc, JdbcTemplate template, SigningKey key, Clock clock) {
+        this.jdbc = jdbc;
+        this.template = template;
+        this.key = key;
+        this.clock = clock;
+    }
+
+    /** One leaf's content: what it is about, and the exact bytes hashed. */
+    public record Entry(String kind, UUID subjectId, UUID tenantId, byte[] bytes) {
+    }
+
+    /** A stored leaf. */
+    public record Leaf(long index, UUID tenantId, String kind, UUID subjectId, byte[] entry, byte[] leafHash) {
+        public String entryText() {
+            return new String(entry, StandardCharsets.UTF_8);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- appending
+
+    @Transactional
+    public void appendEmissionRecords(List<UUID> recordIds) {
+        append(emissionEntries(recordIds));
+    }
+
+    /** Appends every allocation of the tenant that is not in the log yet, oldest first. */
+    @Transactional
+    public void appendNewAllocations(UUID tenantId) {
+        lock();
+        List<UUID> ids = jdbc.sql("""
+                select a.id from offset_allocations a
+                 where a.tenant_id = ?
+                   and not exists (select 1 from log_leaves g where g.kind = 'ALLOCATION' and g.subject_id = a.id)
+                 order by a.allocated_at, a.id""").param(tenantId).query(UUID.class).list();
+        append(allocationEntries(ids));
+    }
+
+    @Transactional
+    public void append(List<Entry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        lock();
+        CompactRange range = state();
+        Timestamp now = Timestamp.from(clock.instant());
+        List<Object[]> leaves = new ArrayList<>(entries.size());
+        List<Object[]> nodes = new ArrayList<>();
+        for (Entry e : entries) {
+            byte[] hash = Merkle.leafHash(e.bytes());
+            leaves.add(new Object[] {range.size(), e.tenantId(), e.kind(), e.subjectId(), e.bytes(), hash, now});
+            range.append(hash, (start, level, h) -> {
+                if (level >= MIN_CACHED_LEVEL) {
+                    nodes.add(new Object[] {level, start, h});
+                }
+            });
+        }
+        template.batchUpdate("""
+                insert into log_leaves (leaf_index, tenant_id, kind, subject_id, entry, leaf_hash, appended_at)
+                values (?, ?, ?, ?, ?, ?, ?)""", leaves);
+        if (!nodes.isEmpty()) {
+            template.batchUpdate("insert into log_nodes (level, start_index, hash) values (?, ?, ?)", nodes);
+        }
+        jdbc.sql("update log_state set tree_size = ?, edge = ? where id = 1")
+                .params(range.size(), range.serialize()).update();
+    }
+
+    private void lock() {
+        jdbc.sql("select pg_advisory_xact_lock(?)").param(WRITER_LOCK).query((rs, n) -> 1).single();
+    }
+
+    private CompactRange state() {
+        return jdbc.sql("select tree_size, edge from log_state where id = 1")
+                .query((rs, n) -> CompactRange.of(rs.getLong(1), rs.getBytes(2))).single();
+    }
+
+    public long size() {
+        return jdbc.sql("select tree_size from log_state where id = 1").query(Long.class).single();
+    }
+
+    // ---------------------------------------------------------------------------------------------- checkpoints
+
+    /** Signs (or returns the existing) checkpoint of the log as it is now. */
+    @Transactional
+    public Checkpoint checkpoint() {
+        lock();
+        CompactRange range = state();
+        Optional<Checkpoint> existing = checkpoint(range.size());
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        Checkpoint signed = Checkpoint.sign(range.size(), range.root(),
+                clock.instant().truncatedTo(ChronoUnit.MILLIS),
+                bytes -> key.sign(new eu.europa.esig.dss.model.ToBeSigned(bytes),
+                        eu.europa.esig.dss.enumerations.DigestAlgorithm.SHA256).getValue());
+        jdbc.sql("insert into log_checkpoints (tree_size, root_hash, created_at, signature) values (?, ?, ?, ?)")
+                .params(signed.treeSize(), signed.rootHash(), Timestamp.from(signed.timestamp()), signed.signature())
+                .update();
+        return signed;
+    }
+
+    public Optional<Checkpoint> checkpoint(long treeSize) {
+        return jdbc.sql("select tree_size, root_hash, created_at, signature from log_checkpoints where tree_size = ?")
+                .param(treeSize).query(TransparencyLog::mapCheckpoint).optional();
+    }
+
+    public Optional<Checkpoint> latestCheckpoint() {
+        return jdbc.sql("select tree_size, root_hash, created_at, signature from log_checkpoints "
+                + "order by tree_size desc limit 1").query(TransparencyLog::mapCheckpoint).optional();
+    }
+
+    /** Checkpoints, newest first, with tree size below {@code beforeSize} when given. */
+    public List<Checkpoint> checkpoints(Long beforeSize, int limit) {
+        return jdbc.sql("select tree_size, root_hash, created_at, signature from log_checkpoints "
+                        + "where tree_size < ? order by tree_size desc limit ?")
+                .params(beforeSize == null ? Long.MAX_VALUE : beforeSize, limit)
+                .query(TransparencyLog::mapCheckpoint).list();
+    }
+
+    private static Checkpoint mapCheckpoint(ResultSet rs, int n) throws SQLException {
+        return new Checkpoint(rs.getLong(1), rs.getBytes(2), rs.getTimestamp(3).toInstant(), rs.getBytes(4));
+    }
+
+    // ---------------------------------------------------------------------------------------------- proofs
+
+    /** The tree as stored: leaf hashes paged from the database, complete subtrees of ≥ 256 leaves from log_nodes. */
+    public Merkle.HashSource hashSource() {
+        return new Merkle.HashSource() {
+            @Override
+            public void leafHashes(long from, long to, Consumer<byte[]> sink) {
+                long next = from;
+                while (next < to) {
+                    List<byte[]> page = jdbc.sql("select leaf_hash from log_leaves where leaf_index >= ? "
+                                    + "and leaf_index < ? order by leaf_index limit ?")
+                            .params(next, to, PAGE).query((rs, n) -> rs.getBytes(1)).list();
+                    if (page.isEmpty()) {
+                        return;
+                    }
+                    page.forEach(sink);
+                    next += page.size();
+                }
+            }
+
+            @Override
+            public byte[] completeSubtree(long start, int level) {
+                if (level < MIN_CACHED_LEVEL) {
+                    return null;
+                }
+                return jdbc.sql("select hash from log_nodes where level = ? and start_index = ?")
+                        .params(level, start).query((rs, n) -> rs.getBytes(1)).optional().orElse(null);
+            }
+        };
+    }
+
+    /** The root of the first {@code size} leaves, recomputed from the stored tree. */
+    public byte[] rootAt(long size) {
+        return Merkle.subtreeHash(0, size, hashSource());
+    }
+
+    /** The tenant's leaves about one request (its emission records and their allocations) below {@code treeSize}. */
+    public List<Leaf> leavesOfRequest(UUID tenantId, String requestId, long treeSize) {
+        return jdbc.sql("""
+                with recs as (select e.id from emission_records e
+                                join inference_requests r on r.id = e.inference_request_id
+                               where r.tenant_id = ? and r.request_id = ?),
+                     subjects as (select id from recs
+                                  union all
+                                  select a.id from offset_allocations a where a.emission_record_id in (select id from recs))
+                select leaf_index, tenant_id, kind, subject_id, entry, leaf_hash from log_leaves
+                 where tenant_id = ? and subject_id in (select id from subjects) and leaf_index < ?
+                 order by leaf_index""")
+                .params(tenantId, requestId, tenantId, treeSize).query(TransparencyLog::mapLeaf).list();
+    }
+
+    /** Leaves in index order from {@code from}, at most {@code limit}. */
+    public List<Leaf> leaves(long from, int limit) {
+        return jdbc.sql("select leaf_index, tenant_id, kind, subject_id, entry, leaf_hash from log_leaves "
+                        + "where leaf_index >= ? order by leaf_index limit ?")
+                .params(from, limit).query(TransparencyLog::mapLeaf).list();
+    }
+
+    private static Leaf mapLeaf(ResultSet rs, int n) throws SQLException {
+        return new Leaf(rs.getLong(1), rs.getObject(2, UUID.class), rs.getString(3), rs.getObject(4, UUID.class),
+                rs.getBytes(5), rs.getBytes(6));
+    }
+
+    // ---------------------------------------------------------------------------------------------- entries
+
+    /** The canonical entries of these emission records, re-derived from their rows (in the order given). */
+    public List<Entry> emissionEntries(List<UUID> recordIds) {
+        Map<UUID, Entry> byId = new LinkedHashMap<>();
+        for (List<UUID> chunk : chunks(recordIds)) {
+            jdbc.sql("""
+                    select e.id, e.tenant_id, e.inference_request_id, r.request_id, e.version, e.methodology_version,
+                           e.energy_joules, e.energy_joules_low, e.energy_joules_high, e.pue, e.emission_factor_id,
+                           e.co2e_grams_location, e.co2e_grams_market, e.co2e_grams_low, e.co2e_grams_high,
+                           e.calculated_at
+                      from emission_records e join inference_requests r on r.id = e.inference_request_id
+                     where e.id in (:ids)""")
+                    .param("ids", chunk)
+                    .query(rs -> {
+                        Map<String, Object> m = new TreeMap<>();
+                        m.put("kind", EMISSION_RECORD);
+                        m.put("emissionRecordId", rs.getString(1));
+                        m.put("tenantId", rs.getString(2));
+                        m.put("inferenceRequestId", rs.getString(3));
+                        m.put("requestId", rs.getString(4));
+                        m.put("version", rs.getInt(5));
+                        m.put("methodologyVersion", rs.getString(6));
+                        m.put("energyJoules", rs.getBigDecimal(7).toPlainString());
+                        m.put("energyJoulesLow", rs.getBigDecimal(8).toPlainString());
+                        m.put("energyJoulesHigh", rs.getBigDecimal(9).toPlainString());
+                        m.put("pue", rs.getBigDecimal(10).toPlainString());
+                        m.put("emissionFactorId", rs.getString(11));
+                        m.put("co2eGramsLocationBased", rs.getBigDecimal(12).toPlainString());
+                        m.put("co2eGramsMarketBased", rs.getBigDecimal(13).toPlainString());
+                        m.put("co2eGramsLow", rs.getBigDecimal(14).toPlainString());
+                        m.put("co2eGramsHigh", rs.getBigDecimal(15).toPlainString());
+                        m.put("calculatedAt", rs.getTimestamp(16).toInstant().toString());
+                        UUID id = rs.getObject(1, UUID.class);
+                        byId.put(id, new Entry(EMISSION_RECORD, id, rs.getObject(2, UUID.class),
+                                JSON.writeValueAsBytes(m)));
+                    });
+        }
+        return recordIds.stream().map(byId::get).filter(java.util.Objects::nonNull).toList();
+    }
+
+    /** The canonical entries of these allocations, re-derived from their rows (in the order given). */
+    public List<Entry> allocationEntries(List<UUID> allocationIds) {
+        Map<UUID, Entry> byId = new LinkedHashMap<>();
+        for (List<UUID> chunk : chunks(allocationIds)) {
+            jdbc.sql("""
+                    select a.id, a.tenant_id, a.emission_record_id, r.request_id, a.retirement_id,
+                           t.registry_retirement_id, l.serial_prefix, t.serial_first, t.serial_last, a.co2e_grams,
+                           a.allocated_at, a.reverses_id, a.reason
+                      from offset_allocations a
+                      join offset_retirements t on t.id = a.retirement_id
+                      join offset_lots l on l.id = t.lot_id
+                      join emission_records e on e.id = a.emission_record_id
+                      join inference_requests r on r.id = e.inference_request_id
+                     where a.id in (:ids)""")
+                    .param("ids", chunk)
+                    .query(rs -> {
+                        Map<String, Object> m = new TreeMap<>();
+                        m.put("kind", ALLOCATION);
+                        m.put("allocationId", rs.getString(1));
+                        m.put("tenantId", rs.getString(2));
+                        m.put("emissionRecordId", rs.getString(3));
+                        m.put("requestId", rs.getString(4));
+                        m.put("retirementId", rs.getString(5));
+                        m.put("registryRetirementId", rs.getString(6));
+                        m.put("serialPrefix", rs.getString(7));
+                        m.put("serialFirst", rs.getLong(8));
+                        m.put("serialLast", rs.getLong(9));
+                        m.put("co2eGrams", rs.getBigDecimal(10).toPlainString());
+                        m.put("allocatedAt", rs.getTimestamp(11).toInstant().toString());
+                        if (rs.getString(12) != null) {
+                            // a compensating row (negative mass) reversing an allocation after a refund or dispute
+                            m.put("reversesAllocationId", rs.getString(12));
+                            m.put("reason", rs.getString(13));
+                        }
+                        UUID id = rs.getObject(1, UUID.class);
+                        byId.put(id, new Entry(ALLOCATION, id, rs.getObject(2, UUID.class),
+                                JSON.writeValueAsBytes(m)));
+                    });
+        }
+        return allocationIds.stream().map(byId::get).filter(java.util.Objects::nonNull).toList();
+    }
+
+    private static List<List<UUID>> chunks(List<UUID> ids) {
+        List<List<UUID>> chunks = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i += 1000) {
+            chunks.add(ids.subList(i, Math.min(ids.size(), i + 1000)));
+        }
+        return chunks;
+    }
+
+    public static String hex(byte[] bytes) {
+        return HexFormat.of().formatHex(bytes);
+    }
+}

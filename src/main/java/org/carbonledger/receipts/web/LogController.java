@@ -1,0 +1,99 @@
+package org.carbonledger.receipts.web;
+
+import java.util.List;
+import org.carbonledger.receipts.TransparencyLog;
+import org.carbonledger.receipts.log.Checkpoint;
+import org.carbonledger.receipts.log.Merkle;
+import org.carbonledger.shared.CallerContext;
+import org.carbonledger.shared.web.ApiProblem;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The transparency log: signed checkpoints, a request's inclusion proof, consistency between two tree sizes. A
+ * tenant sees its own leaves' entries; of everything else only hashes.
+ */
+@RestController
+class LogController {
+
+    static final int MAX_CHECKPOINTS = 1000;
+
+    private final TransparencyLog log;
+    private final CallerContext callers;
+
+    LogController(TransparencyLog log, CallerContext callers) {
+        this.log = log;
+        this.callers = callers;
+    }
+
+    /** A signed checkpoint; {@code text} is exactly the signed UTF-8 text. */
+    record CheckpointView(long treeSize, String rootHash, String timestamp, String signature, String text) {
+        static CheckpointView of(Checkpoint c) {
+            return new CheckpointView(c.treeSize(), c.rootHashHex(), c.timestamp().toString(),
+                    c.signatureBase64(), c.text());
+        }
+    }
+
+    record InclusionLeaf(long leafIndex, String kind, String entry, String leafHash, List<String> auditPath) {
+    }
+
+    record InclusionProof(String requestId, CheckpointView checkpoint, List<InclusionLeaf> leaves) {
+    }
+
+    record ConsistencyProof(long first, long second, String firstRootHash, String secondRootHash,
+            List<String> proof) {
+    }
+
+    @GetMapping("/v1/log/checkpoints")
+    List<CheckpointView> checkpoints(@RequestParam(required = false) Long before,
+            @RequestParam(defaultValue = "100") int limit) {
+        callers.requireTenant();
+        if (limit < 1 || limit > MAX_CHECKPOINTS) {
+            throw ApiProblem.invalid("limit", "limit must be between 1 and " + MAX_CHECKPOINTS);
+        }
+        return log.checkpoints(before, limit).stream().map(CheckpointView::of).toList();
+    }
+
+    @GetMapping("/v1/log/proofs/inclusion")
+    InclusionProof inclusion(@RequestParam String requestId, @RequestParam(required = false) Long treeSize) {
+        var tenant = callers.requireTenant();
+        Checkpoint checkpoint;
+        if (treeSize == null) {
+            checkpoint = log.latestCheckpoint().orElseThrow(() -> ApiProblem.notFound("checkpoint", "latest"));
+        } else {
+            checkpoint = log.checkpoint(treeSize).orElseThrow(() -> ApiProblem.invalid("treeSize",
+                    "no signed checkpoint has tree size " + treeSize + " (see GET /v1/log/checkpoints)"));
+        }
+        var leaves = log.leavesOfRequest(tenant, requestId, checkpoint.treeSize());
+        if (leaves.isEmpty()) {
+            throw ApiProblem.notFound("request in the log at tree size " + checkpoint.treeSize(), requestId);
+        }
+        Merkle.HashSource source = log.hashSource();
+        return new InclusionProof(requestId, CheckpointView.of(checkpoint), leaves.stream()
+                .map(l -> new InclusionLeaf(l.index(), l.kind(), l.entryText(), TransparencyLog.hex(l.leafHash()),
+                        Merkle.inclusionProof(l.index(), checkpoint.treeSize(), source).stream()
+                                .map(TransparencyLog::hex).toList()))
+                .toList());
+    }
+
+    @GetMapping("/v1/log/proofs/consistency")
+    ConsistencyProof consistency(@RequestParam long first, @RequestParam long second) {
+        callers.requireTenant();
+        long size = log.size();
+        if (first < 1) {
+            throw ApiProblem.invalid("first", "first must be at least 1");
+        }
+        if (second < first) {
+            throw ApiProblem.invalid("second", "second must not be smaller than first");
+        }
+        if (second > size) {
+            throw ApiProblem.invalid("second", "the log has only " + size + " leaves");
+        }
+        Merkle.HashSource source = log.hashSource();
+        return new ConsistencyProof(first, second, TransparencyLog.hex(Merkle.subtreeHash(0, first, source)),
+                TransparencyLog.hex(Merkle.subtreeHash(0, second, source)),
+                Merkle.consistencyProof(first, second, source).stream().map(TransparencyLog::hex).toList());
+    }
+
+}

@@ -1,0 +1,150 @@
+package org.carbonledger.receipts;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.carbonledger.receipts.log.Checkpoint;
+import org.carbonledger.receipts.log.Merkle;
+import org.carbonledger.receipts.pdf.ReceiptManifestReader;
+import org.carbonledger.receipts.signing.SigningKey;
+import org.carbonledger.support.Api;
+import org.carbonledger.support.IntegrationTest;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TransparencyLogIntegrationTest extends IntegrationTest {
+
+    private static final HexFormat HEX = HexFormat.of();
+
+    @Autowired
+    SigningKey signingKey;
+
+    @Autowired
+    TransparencyLog log;
+
+    record Paid(Tenant tenant, byte[] pdf, JsonNode manifest) {
+    }
+
+    /** A tenant with a few requests in October 2026, billed and paid: returns the receipt. */
+    Paid paidMonth(int requests) {
+        clock.set(Instant.parse("2026-10-01T00:00:00Z"));
+        newLot(unique("LOG"), 1, 1000, 2020);
+        Tenant tenant = newTenant(unique("Log Co"), 100);
+        UUID workload = newWorkload(tenant.key(), "chat", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
+        clock.set(Instant.parse("2026-10-10T12:00:00Z"));
+        List<Map<String, Object>> batch = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            batch.add(request("log-req-" + i, workload, 20_000 + i, 30_000, clock.instant().minusSeconds(60)));
+        }
+        assertThat(ingest(tenant.key(), batch).status()).isEqualTo(200);
+        clock.set(Instant.parse("2026-11-01T00:05:00Z"));
+        var invoice = api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-10"));
+        assertThat(invoice.status()).as(invoice.toString()).isEqualTo(201);
+        clock.advance(Duration.ofHours(1));
+        var paid = api.post(tenant.key(), "/v1/invoices/" + invoice.text("id") + "/payments",
+                Api.map("reference", unique("wire")));
+        assertThat(paid.status()).as(paid.toString()).isEqualTo(201);
+        String receiptId = api.get(tenant.key(), "/v1/receipts").body().get(0).path("id").asString();
+        byte[] pdf = api.get(tenant.key(), "/v1/receipts/" + receiptId + "/pdf").bytes();
+        return new Paid(tenant, pdf, Api.JSON.readTree(ReceiptManifestReader.readManifest(pdf)));
+    }
+
+    @Test
+    void aRequestsRecordsAndAllocationsProveInclusionInTheReceiptsSignedCheckpoint() {
+        Paid paid = paidMonth(3);
+        JsonNode committed = paid.manifest().path("logCheckpoint");
+        long treeSize = committed.path("treeSize").asLong();
+        byte[] root = HEX.parseHex(committed.path("rootHash").asString());
+        Checkpoint checkpoint = new Checkpoint(treeSize, root, Instant.parse(committed.path("timestamp").asString()),
+                java.util.Base64.getDecoder().decode(committed.path("signature").asString()));
+        assertThat(checkpoint.verify(signingKey.certificate().getPublicKey())).isTrue();
+        assertThat(log.rootAt(treeSize)).isEqualTo(root);
+
+        var response = api.get(paid.tenant().key(), "/v1/log/proofs/inclusion?requestId=log-req-1&treeSize="
+                + treeSize);
+        assertThat(response.status()).as(response.toString()).isEqualTo(200);
+        JsonNode proof = response.body();
+        assertThat(proof.path("checkpoint").path("rootHash").asString()).isEqualTo(HEX.formatHex(root));
+        List<String> kinds = new ArrayList<>();
+        for (JsonNode leaf : proof.path("leaves")) {
+            kinds.add(leaf.path("kind").asString());
+            byte[] entry = leaf.path("entry").asString().getBytes(StandardCharsets.UTF_8);
+            assertThat(Api.JSON.readTree(entry).path("requestId").asString()).isEqualTo("log-req-1");
+            byte[] leafHash = Merkle.leafHash(entry);
+            assertThat(HEX.formatHex(leafHash)).isEqualTo(leaf.path("leafHash").asString());
+            List<byte[]> path = new ArrayList<>();
+            leaf.path("auditPath").forEach(p -> path.add(HEX.parseHex(p.asString())));
+            assertThat(Merkle.verifyInclusion(leaf.path("leafIndex").asLong(), treeSize, leafHash, path, root))
+                    .isTrue();
+            assertThat(Merkle.verifyInclusion(leaf.path("leafIndex").asLong(), treeSize,
+                    Merkle.leafHash("{}".getBytes(StandardCharsets.UTF_8)), path, root)).isFalse();
+        }
+        assertThat(kinds).contains(TransparencyLog.EMISSION_RECORD, TransparencyLog.ALLOCATION);
+
+        // another tenant learns nothing about the request
+        Tenant other = newTenant(unique("other"), 1);
+        var hidden = api.get(other.key(), "/v1/log/proofs/inclusion?requestId=log-req-1&treeSize=" + treeSize);
+        assertThat(hidden.status()).isEqualTo(404);
+    }
+
+    @Test
+    void laterCheckpointsAreConsistentWithEarlierOnes() {
+        Paid first = paidMonth(2);
+        long firstSize = first.manifest().path("logCheckpoint").path("treeSize").asLong();
+        Paid second = paidMonth(2);
+        long secondSize = second.manifest().path("logCheckpoint").path("treeSize").asLong();
+        assertThat(secondSize).isGreaterThan(firstSize);
+
+        var response = api.get(second.tenant().key(), "/v1/log/proofs/consistency?first=" + firstSize + "&second="
+                + secondSize);
+        assertThat(response.status()).as(response.toString()).isEqualTo(200);
+        List<byte[]> proof = new ArrayList<>();
+        response.body().path("proof").forEach(p -> proof.add(HEX.parseHex(p.asString())));
+        byte[] firstRoot = HEX.parseHex(first.manifest().path("logCheckpoint").path("rootHash").asString());
+        byte[] secondRoot = HEX.parseHex(second.manifest().path("logCheckpoint").path("rootHash").asString());
+        assertThat(Merkle.verifyConsistency(firstSize, secondSize, firstRoot, secondRoot, proof)).isTrue();
+
+        var listed = api.get(second.tenant().key(), "/v1/log/checkpoints?limit=1000");
+        assertThat(listed.status()).isEqualTo(200);
+        List<Long> sizes = new ArrayList<>();
+        listed.body().forEach(c -> sizes.add(c.path("treeSize").asLong()));
+        assertThat(sizes).contains(firstSize, secondSize);
+    }
+
+    @Test
+    void badProofRequestsAreProblemsNamingTheField() {
+        Tenant tenant = newTenant(unique("proofs"), 1);
+        var consistency = api.get(tenant.key(), "/v1/log/proofs/consistency?first=0&second=1");
+        assertThat(consistency.status()).isEqualTo(400);
+        assertThat(consistency.body().toString()).contains("first");
+        var tooBig = api.get(tenant.key(), "/v1/log/proofs/consistency?first=1&second=" + Long.MAX_VALUE);
+        assertThat(tooBig.status()).isEqualTo(400);
+        assertThat(tooBig.body().toString()).contains("second");
+        var noCheckpoint = api.get(tenant.key(), "/v1/log/proofs/inclusion?requestId=x&treeSize=" + Long.MAX_VALUE);
+        assertThat(noCheckpoint.status()).isEqualTo(400);
+        assertThat(noCheckpoint.body().toString()).contains("treeSize");
+    }
+
+    @Test
+    void theDatabaseRefusesToChangeOrRemoveLeaves() {
+        paidMonth(1);
+        assertThatThrownBy(() -> jdbc.sql("update log_leaves set entry = '\\x00' where leaf_index = 0").update())
+                .hasMessageContaining("append-only");
+        assertThatThrownBy(() -> jdbc.sql("delete from log_leaves where leaf_index = 0").update())
+                .hasMessageContaining("append-only");
+        assertThatThrownBy(() -> jdbc.sql("""
+                insert into log_leaves (leaf_index, tenant_id, kind, subject_id, entry, leaf_hash, appended_at)
+                select 1000000000, tenant_id, kind, gen_random_uuid(), entry, leaf_hash, appended_at
+                  from log_leaves where leaf_index = 0""").update())
+                .hasMessageContaining("not the next index");
+    }
+}
