@@ -1,5 +1,7 @@
 package org.carbonledger.telemetry.web;
 
+import org.carbonledger.shared.web.RequiresScope;
+import org.carbonledger.shared.Scope;
 import java.util.List;
 import org.carbonledger.shared.CallerContext;
 import org.carbonledger.telemetry.RequestIngest;
@@ -23,6 +25,7 @@ class TelemetryController {
     }
 
     @PostMapping(path = "/v1/telemetry/requests", consumes = MediaType.APPLICATION_JSON_VALUE)
+    @RequiresScope(Scope.INGEST)
     RequestIngest.Result ingest(@RequestBody Batch batch) {
         return ingest.ingest(callers.requireTenant(), batch.requests(), "rest");
     }
