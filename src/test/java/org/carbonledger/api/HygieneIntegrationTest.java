@@ -46,6 +46,13 @@ class HygieneIntegrationTest extends IntegrationTest {
     }
 
     @Test
+    void logsOfTheRunningApplicationAreCapturedForTheSecretScan() {
+        String probe = "log capture probe " + java.util.UUID.randomUUID();
+        org.slf4j.LoggerFactory.getLogger(org.carbonledger.CarbonLedgerApplication.class).info(probe);
+        assertThat(org.carbonledger.support.LogSecrets.captured(probe)).isTrue();
+    }
+
+    @Test
     void corsIsClosedByDefault() throws Exception {
         var preflight = send(at("/v1/workloads").method("OPTIONS", HttpRequest.BodyPublishers.noBody())
                 .header("Origin", "https://evil.example").header("Access-Control-Request-Method", "POST")
