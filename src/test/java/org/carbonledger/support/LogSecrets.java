@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * test class through JUnit's extension auto-detection) and fails a test class whose run logged key material: an
  * API key ({@code clk_...}), the operator key, a receipt keystore password, or an {@code Authorization} value.
  */
-public final class LogSecrets implements BeforeAllCallback, AfterAllCallback {
+public final class LogSecrets implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
 
     static final Pattern API_KEY = Pattern.compile("clk_[a-z0-9]{8}_[a-z0-9]{32}");
     static final Pattern AUTHORIZATION = Pattern.compile("(?i)\\b(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}");
@@ -38,6 +39,12 @@ public final class LogSecrets implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) {
+        install();
+    }
+
+    /** Again before each test: starting an application context stops and resets Logback, detaching the appender. */
+    @Override
+    public void beforeEach(ExtensionContext context) {
         install();
     }
 
