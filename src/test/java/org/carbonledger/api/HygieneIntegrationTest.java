@@ -48,7 +48,7 @@ class HygieneIntegrationTest extends IntegrationTest {
     @Test
     void logsOfTheRunningApplicationAreCapturedForTheSecretScan() {
         String probe = "log capture probe " + java.util.UUID.randomUUID();
-        org.slf4j.LoggerFactory.getLogger(org.carbonledger.CarbonLedgerApplication.class).info(probe);
+        org.slf4j.LoggerFactory.getLogger(org.carbonledger.CarbonLedgerApplication.class).error(probe);
         assertThat(org.carbonledger.support.LogSecrets.captured(probe)).isTrue();
     }
 

@@ -221,6 +221,14 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
         String key = tenant.text("apiKey");
         call(key, "get", "/v1/tenants/me", "/v1/tenants/me", 200, null);
 
+        var apiKey = call(key, "post", "/v1/api-keys", "/v1/api-keys", 201, Api.map("scopes", List.of("read")));
+        String apiKeyId = apiKey.text("id");
+        call(apiKey.text("apiKey"), "get", "/v1/tenants/me", "/v1/tenants/me", 200, null);
+        call(key, "post", "/v1/api-keys/{id}/rotate", "/v1/api-keys/" + apiKeyId + "/rotate", 201, Api.map());
+        call(key, "get", "/v1/api-keys", "/v1/api-keys", 200, null);
+        call(key, "delete", "/v1/api-keys/{id}", "/v1/api-keys/" + apiKeyId, 200, null);
+        call(OPERATOR_KEY, "get", "/v1/audit-events", "/v1/audit-events?limit=3", 200, null);
+
         var workload = call(key, "post", "/v1/workloads", "/v1/workloads", 201, Api.map("name", "chat",
                 "model", "meta-llama/Meta-Llama-3.1-405B-Instruct", "gpuModel", "H100", "gpuCount", 4,
                 "region", "us-east-1"));

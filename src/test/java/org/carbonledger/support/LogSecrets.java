@@ -59,11 +59,16 @@ public final class LogSecrets implements BeforeAllCallback, BeforeEachCallback, 
 
     /**
      * Attaches the capturing appender to the root logger, and keeps it attached when Spring Boot reconfigures
-     * Logback at the start of an application context (a reset detaches and stops all appenders).
+     * Logback at the start of an application context (a reset detaches and stops all appenders). Restores the
+     * production level INFO when a test (the CLI's quiet mode) raised it.
      */
     static synchronized void install() {
         var context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        if (context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender(NAME) != null) {
+        Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+        if (!root.isEnabledFor(ch.qos.logback.classic.Level.INFO)) {
+            root.setLevel(ch.qos.logback.classic.Level.INFO); // the production level; the CLI raises it to ERROR
+        }
+        if (root.getAppender(NAME) != null) {
             return;
         }
         var appender = new AppenderBase<ILoggingEvent>() {
