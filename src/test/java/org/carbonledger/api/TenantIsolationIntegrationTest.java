@@ -1,0 +1,139 @@
+package org.carbonledger.api;
+
+import java.net.http.HttpRequest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.carbonledger.shared.Scope;
+import org.carbonledger.support.Api;
+import org.carbonledger.support.Endpoints;
+import org.carbonledger.support.IntegrationTest;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tenant A, with a key of all tenant scopes, against tenant B's resources on every endpoint the application serves
+ * (enumerated from its handler mappings, so a new endpoint is covered, or fails here until it is): reading, listing,
+ * modifying and referencing B's resources is always {@code 404} (or {@code 400} naming the field that references a
+ * foreign id), never B's data, and B's resources stay as they were.
+ */
+class TenantIsolationIntegrationTest extends IntegrationTest {
+
+    /** Creating POSTs whose bodies reference other resources, with the field that must be refused. */
+    static final Map<String, String> BODY_REFERENCES = Map.of("POST /v1/telemetry/requests", "requests[0].workloadId");
+    /** Creating POSTs whose bodies reference no other resource (reviewed: nothing of another tenant to name). */
+    static final Set<String> NO_BODY_REFERENCES = Set.of("POST /v1/workloads", "POST /v1/billing/periods/close",
+            "POST /v1/api-keys");
+
+    @Autowired
+    @Qualifier("requestMappingHandlerMapping")
+    RequestMappingHandlerMapping mapping;
+
+    @Test
+    void tenantANeverReachesTenantB() {
+        // tenant B: the whole chain, so every kind of resource exists
+        clock.set(Instant.parse("2026-10-01T00:00:00Z"));
+        newLot(unique("ISO"), 1, 1000, 2020);
+        Tenant b = newTenant(unique("tenant-b"), 100);
+        String bName = unique("b-secret-workload");
+        UUID bWorkload = newWorkload(b.key(), bName, "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
+        String bRequest = unique("b-request");
+        clock.set(Instant.parse("2026-10-15T00:00:00Z"));
+        assertThat(ingest(b.key(), List.of(request(bRequest, bWorkload, 5000, 5000,
+                Instant.parse("2026-10-10T00:00:00Z")))).status()).isEqualTo(200);
+        clock.set(Instant.parse("2026-11-01T00:05:00Z"));
+        var invoice = api.post(b.key(), "/v1/billing/periods/close", Api.map("period", "2026-10"));
+        String bInvoice = invoice.text("id");
+        String bInvoiceNumber = invoice.text("number");
+        assertThat(api.post(b.key(), "/v1/invoices/" + bInvoice + "/payments", Api.map()).status()).isEqualTo(201);
+        var receipt = api.get(b.key(), "/v1/receipts").body().path("items").get(0);
+        String bReceipt = receipt.path("id").asString();
+        var bKey = api.post(b.key(), "/v1/api-keys", Api.map("scopes", List.of("read")));
+        String bKeyId = bKey.text("id");
+        String bRetirement = api.get(b.key(), "/v1/offsets/retirements").body().path("items").get(0).path("id")
+                .asString();
+        List<String> bData = List.of(b.id().toString(), bWorkload.toString(), bName, bRequest, bInvoice,
+                bInvoiceNumber, bReceipt, receipt.path("number").asString(), bKeyId, bKey.text("prefix"),
+                bRetirement);
+        Map<String, String> bResourceOf = Map.of("/v1/workloads/", bWorkload.toString(), "/v1/invoices/", bInvoice,
+                "/v1/receipts/", bReceipt, "/v1/api-keys/", bKeyId, "/v1/trace/requests/", bRequest);
+
+        Tenant a = newTenant(unique("tenant-a"), 100);
+        newWorkload(a.key(), "a-workload", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
+
+        List<String> failures = new ArrayList<>();
+        int tried = 0;
+        for (var endpoint : Endpoints.of(mapping)) {
+            if (endpoint.isPublic() || endpoint.scope().orElseThrow() == Scope.OPERATOR) {
+                continue; // no tenant data behind them for a tenant key (operator scope: 403, see the matrix)
+            }
+            String name = endpoint.toString();
+            Api.Response response;
+            int expected;
+            if (!endpoint.variables().isEmpty()) {
+                String prefix = endpoint.path().substring(0, endpoint.path().indexOf('{'));
+                String bId = bResourceOf.get(prefix);
+                if (bId == null) {
+                    failures.add(name + ": name tenant B's resource for " + prefix + " in this test");
+                    continue;
+                }
+                response = call(a.key(), endpoint, endpoint.path(bId), "{}");
+                expected = 404;
+            } else if (endpoint.method().equals("GET")) {
+                response = call(a.key(), endpoint, endpoint.path(), null);
+                expected = 200;
+            } else if (BODY_REFERENCES.containsKey(name)) {
+                response = ingest(a.key(), List.of(request(unique("a"), bWorkload, 1, 1,
+                        Instant.parse("2026-10-31T12:00:00Z"))));
+                expected = 400;
+                if (!BODY_REFERENCES.get(name).equals(response.text("field"))) {
+                    failures.add(name + ": a foreign reference is refused naming " + BODY_REFERENCES.get(name)
+                            + ", got " + response);
+                }
+            } else if (NO_BODY_REFERENCES.contains(name)) {
+                continue;
+            } else {
+                failures.add(name + ": review whether its body can reference another tenant's resources, then add "
+                        + "it to BODY_REFERENCES or NO_BODY_REFERENCES");
+                continue;
+            }
+            tried++;
+            if (response.status() != expected) {
+                failures.add(name + ": expected " + expected + ", got " + response);
+            }
+            String body = response.body() == null ? new String(response.bytes()) : response.body().toString();
+            for (String secret : bData) {
+                // the id tenant A sent itself may be echoed in the problem's detail
+                String sent = !endpoint.variables().isEmpty() ? bResourceOf.get(
+                        endpoint.path().substring(0, endpoint.path().indexOf('{')))
+                        : BODY_REFERENCES.containsKey(name) ? bWorkload.toString() : "";
+                if (!secret.equals(sent) && body.contains(secret)) {
+                    failures.add(name + ": the answer contains tenant B's " + secret);
+                }
+            }
+        }
+        assertThat(failures).isEmpty();
+        assertThat(tried).isGreaterThan(10);
+
+        // B is untouched: its key works, its extra key is not revoked or rotated, its invoice is paid once
+        assertThat(api.get(b.key(), "/v1/workloads/" + bWorkload).status()).isEqualTo(200);
+        assertThat(api.get(bKey.text("apiKey"), "/v1/tenants/me").status()).isEqualTo(200);
+        var keys = api.get(b.key(), "/v1/api-keys").body().toString();
+        assertThat(keys).doesNotContain("revokedAt\":\"").doesNotContain("expiresAt\":\"");
+        assertThat(api.get(b.key(), "/v1/api-keys").body().path("items").size()).isEqualTo(2);
+        assertThat(api.get(b.key(), "/v1/invoices/" + bInvoice).text("status")).isEqualTo("PAID");
+    }
+
+    private Api.Response call(String key, Endpoints.Endpoint endpoint, String path, String body) {
+        boolean withBody = endpoint.method().equals("POST");
+        return api.send(key, endpoint.method(), path,
+                withBody ? HttpRequest.BodyPublishers.ofString(body == null ? "{}" : body) : null, "application/json");
+    }
+}
