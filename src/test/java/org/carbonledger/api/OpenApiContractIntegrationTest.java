@@ -274,8 +274,11 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
                 409, Api.map());
         assertThat(paidTwice.text("title")).isEqualTo("Conflict");
         call(key, "get", "/v1/offsets/retirements", "/v1/offsets/retirements", 200, null);
-        call(OPERATOR_KEY, "get", "/v1/offsets/retirements", "/v1/offsets/retirements?tenantId="
+        var ofTenant = call(OPERATOR_KEY, "get", "/v1/operator/retirements", "/v1/operator/retirements?tenantId="
                 + tenant.text("id"), 200, null);
+        assertThat(ofTenant.body().path("items").size()).isPositive();
+        ofTenant.body().path("items").forEach(r -> assertThat(r.path("tenantId").asString())
+                .isEqualTo(tenant.text("id")));
         var summary = call(key, "get", "/v1/emissions/summary", "/v1/emissions/summary?from=2026-10-01&to=2026-11-01",
                 200, null);
         assertThat(summary.body().path("rows").size()).isEqualTo(1);
@@ -334,9 +337,12 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
                 "/v1/emissions/summary?from=2026-10-02&to=2026-10-01", 400, null);
         assertThat(badWindow.text("field")).isEqualTo("to");
         call(OPERATOR_KEY, "get", "/v1/emissions/summary", "/v1/emissions/summary", 403, null);
-        var otherTenant = call(tenant.key(), "get", "/v1/offsets/retirements",
-                "/v1/offsets/retirements?tenantId=" + UUID.randomUUID(), 403, null);
-        assertThat(otherTenant.text("field")).isEqualTo("tenantId");
+        var tenantOnOperatorRetirements = call(tenant.key(), "get", "/v1/operator/retirements",
+                "/v1/operator/retirements?tenantId=" + UUID.randomUUID(), 403, null);
+        assertThat(tenantOnOperatorRetirements.text("title")).isEqualTo("Scope required");
+        var badTenantId = call(OPERATOR_KEY, "get", "/v1/operator/retirements",
+                "/v1/operator/retirements?tenantId=not-a-uuid", 400, null);
+        assertThat(badTenantId.text("field")).isEqualTo("tenantId");
         var badEnum = call(OPERATOR_KEY, "post", "/v1/offsets/lots", "/v1/offsets/lots", 400,
                 Api.map("registry", "NOPE"));
         assertThat(badEnum.text("field")).isEqualTo("registry");

@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Tenant A, with a key of all tenant scopes, against tenant B's resources on every endpoint the application serves
  * (enumerated from its handler mappings, so a new endpoint is covered, or fails here until it is): reading, listing,
  * modifying and referencing B's resources is always {@code 404} (or {@code 400} naming the field that references a
- * foreign id), never B's data, and B's resources stay as they were.
+ * foreign id; telemetry items naming a foreign workload are rejected one by one), never B's data, and B's resources
+ * stay as they were.
  */
 class TenantIsolationIntegrationTest extends IntegrationTest {
 
@@ -30,7 +31,9 @@ class TenantIsolationIntegrationTest extends IntegrationTest {
     static final Map<String, String> BODY_REFERENCES = Map.of("POST /v1/telemetry/requests", "requests[0].workloadId");
     /** Creating POSTs whose bodies reference no other resource (reviewed: nothing of another tenant to name). */
     static final Set<String> NO_BODY_REFERENCES = Set.of("POST /v1/workloads", "POST /v1/billing/periods/close",
-            "POST /v1/api-keys");
+            "POST /v1/api-keys", "POST /v1/estimates", "PUT /v1/billing/policy");
+    /** Telemetry whose items reference a workload and are judged one by one: checked in {@link #foreignItem}. */
+    static final Set<String> ITEM_REFERENCES = Set.of("POST /v1/traces", "POST /v1/telemetry/energy");
 
     @Autowired
     @Qualifier("requestMappingHandlerMapping")
@@ -97,6 +100,10 @@ class TenantIsolationIntegrationTest extends IntegrationTest {
                     failures.add(name + ": a foreign reference is refused naming " + BODY_REFERENCES.get(name)
                             + ", got " + response);
                 }
+            } else if (ITEM_REFERENCES.contains(name)) {
+                foreignItem(name, a, bWorkload, failures);
+                tried++;
+                continue;
             } else if (NO_BODY_REFERENCES.contains(name)) {
                 continue;
             } else {
@@ -129,6 +136,54 @@ class TenantIsolationIntegrationTest extends IntegrationTest {
         assertThat(keys).doesNotContain("revokedAt\":\"").doesNotContain("expiresAt\":\"");
         assertThat(api.get(b.key(), "/v1/api-keys").body().path("items").size()).isEqualTo(2);
         assertThat(api.get(b.key(), "/v1/invoices/" + bInvoice).text("status")).isEqualTo("PAID");
+    }
+
+    /**
+     * Tenant A sends telemetry naming B's workload: the item is refused in the per-item answer (the call itself
+     * succeeds, as for any batch) and nothing is stored against B's workload.
+     */
+    private void foreignItem(String name, Tenant a, UUID bWorkload, List<String> failures) {
+        long storedBefore = storedFor(bWorkload);
+        if (name.equals("POST /v1/traces")) {
+            long end = Instant.parse("2026-10-31T12:00:00Z").getEpochSecond() * 1_000_000_000L;
+            String body = """
+                    {"resourceSpans":[{"resource":{"attributes":[
+                        {"key":"carbonledger.workload.id","value":{"stringValue":"%s"}}]},
+                      "scopeSpans":[{"spans":[
+                        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"00000000000000e1","name":"chat",
+                         "startTimeUnixNano":"%d","endTimeUnixNano":"%d",
+                         "attributes":[{"key":"gen_ai.system","value":{"stringValue":"openai"}},
+                                       {"key":"gen_ai.usage.input_tokens","value":{"intValue":"5"}},
+                                       {"key":"gen_ai.usage.output_tokens","value":{"intValue":"5"}}]}]}]}]}
+                    """.formatted(bWorkload, end - 1_000_000_000L, end);
+            var response = api.postBytes(a.key(), "/v1/traces", body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    "application/json");
+            var partial = response.body() == null ? null : response.body().path("partialSuccess");
+            if (response.status() != 200 || partial == null || partial.path("rejectedSpans").asLong(0) != 1
+                    || !partial.path("errorMessage").asString("").contains("does not exist")) {
+                failures.add(name + ": a span naming tenant B's workload is rejected as unknown in partialSuccess, got "
+                        + response);
+            }
+        } else {
+            var response = api.post(a.key(), "/v1/telemetry/energy", Api.map("samples", List.of(Api.map(
+                    "workloadId", bWorkload.toString(), "nodeId", "node-1", "gpu", 0,
+                    "sampledAt", "2026-10-31T12:00:00Z", "energyJoulesTotal", 1000))));
+            var item = response.body() == null ? null : response.body().path("items").path(0);
+            if (response.status() != 200 || item == null || !item.path("status").asString("").equals("REJECTED")
+                    || !item.path("field").asString("").equals("samples[0].workloadId")) {
+                failures.add(name + ": a sample naming tenant B's workload is REJECTED with field "
+                        + "samples[0].workloadId, got " + response);
+            }
+        }
+        if (storedFor(bWorkload) != storedBefore) {
+            failures.add(name + ": stored something against tenant B's workload");
+        }
+    }
+
+    private long storedFor(UUID workload) {
+        return jdbc.sql("select (select count(*) from inference_requests where workload_id = ?)"
+                + " + (select count(*) from energy_measurements where workload_id = ?)")
+                .params(workload, workload).query(Long.class).single();
     }
 
     private Api.Response call(String key, Endpoints.Endpoint endpoint, String path, String body) {
