@@ -46,6 +46,17 @@ class HygieneIntegrationTest extends IntegrationTest {
     }
 
     @Test
+    void theDashboardRunsItsOwnScriptsOnlyWithoutInlineCode() throws Exception {
+        for (String path : java.util.List.of("/dashboard/", "/dashboard/app.js")) {
+            var page = send(at(path));
+            assertThat(page.statusCode()).as(path).isEqualTo(200);
+            String csp = page.headers().firstValue("Content-Security-Policy").orElseThrow();
+            assertThat(csp).as(path).startsWith("default-src 'self'").contains("script-src 'self';")
+                    .contains("style-src 'self';").contains("frame-ancestors 'none'").doesNotContain("unsafe-inline");
+        }
+    }
+
+    @Test
     void logsOfTheRunningApplicationAreCapturedForTheSecretScan() {
         String probe = "log capture probe " + java.util.UUID.randomUUID();
         org.slf4j.LoggerFactory.getLogger(org.carbonledger.CarbonLedgerApplication.class).error(probe);

@@ -11,7 +11,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Security headers on every response: no MIME sniffing, no framing, HSTS over TLS, {@code no-store} and a
- * deny-all CSP on API responses, and a same-origin CSP on Swagger UI.
+ * deny-all CSP on API responses, and a same-origin CSP on Swagger UI and on the dashboard (which, holding an API key
+ * in its session storage, allows no inline script or style at all).
  */
 @Component
 @Order(-100)
@@ -20,6 +21,8 @@ class SecurityHeadersFilter extends OncePerRequestFilter {
     static final String API_CSP = "default-src 'none'; frame-ancestors 'none'";
     static final String UI_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
             + "script-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'";
+    static final String DASHBOARD_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            + "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
@@ -33,6 +36,8 @@ class SecurityHeadersFilter extends OncePerRequestFilter {
         }
         if (path.startsWith("/swagger-ui")) {
             response.setHeader("Content-Security-Policy", UI_CSP);
+        } else if (path.equals("/dashboard") || path.startsWith("/dashboard/")) {
+            response.setHeader("Content-Security-Policy", DASHBOARD_CSP);
         } else {
             response.setHeader("Content-Security-Policy", API_CSP);
             response.setHeader("Cache-Control", "no-store");
