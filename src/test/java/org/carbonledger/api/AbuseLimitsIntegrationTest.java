@@ -81,7 +81,7 @@ class AbuseLimitsIntegrationTest extends IntegrationTest {
                 .header("Authorization", "Bearer " + tenant.key()).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArrays(chunks)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(413);
-        assertThat(Api.JSON.readTree(response.body()).path("title").asString()).isEqualTo("Request too large");
+        assertThat(Api.JSON.readTree(response.body()).path("title").asString()).isEqualTo("Content too large");
     }
 
     @Test

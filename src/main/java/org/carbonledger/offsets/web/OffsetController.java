@@ -87,10 +87,7 @@ class OffsetController {
         return lots.list(PageRequest.of(limit, cursor));
     }
 
-    /**
-     * A tenant key reads its own retirements; an operator key reads every tenant's, or one tenant's with
-     * {@code tenantId}. A tenant key naming another tenant is refused (403), never answered with its data.
-     */
+    /** The calling tenant's own retirements (the operator reads every tenant's at {@code /v1/operator/retirements}). */
     @GetMapping("/v1/offsets/retirements")
     @RequiresScope(Scope.READ)
     PageRequest.Page<Retirement> retirements(@RequestParam(required = false) Integer limit,

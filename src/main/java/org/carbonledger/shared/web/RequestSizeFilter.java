@@ -18,7 +18,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Request-size limits on {@code /v1}: a declared {@code Content-Length} above the limit is refused at once, a body
  * without one is cut off when it passes the limit. Either way the answer is a {@code 413} problem. Receipt
- * verification takes PDFs, so it has its own, larger limit.
+ * verification takes PDFs and telemetry takes batches, so they have their own, larger limits (telemetry's is that of
+ * its admission control, {@code carbonledger.telemetry.max-body-bytes}, which also bounds what is read before it).
  */
 @Component
 @Order(-90)
@@ -28,11 +29,14 @@ class RequestSizeFilter extends OncePerRequestFilter {
 
     private final long maxBytes;
     private final long maxPdfBytes;
+    private final long maxTelemetryBytes;
 
     RequestSizeFilter(@Value("${carbonledger.api.max-request-size:1MB}") DataSize max,
-            @Value("${carbonledger.api.max-receipt-size:21MB}") DataSize maxPdf) {
+            @Value("${carbonledger.api.max-receipt-size:21MB}") DataSize maxPdf,
+            @Value("${carbonledger.telemetry.max-body-bytes:4194304}") long maxTelemetry) {
         this.maxBytes = max.toBytes();
         this.maxPdfBytes = maxPdf.toBytes();
+        this.maxTelemetryBytes = maxTelemetry;
     }
 
     @Override
@@ -44,7 +48,8 @@ class RequestSizeFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String path = request.getRequestURI().substring(request.getContextPath().length());
-        long limit = path.equals(VERIFY_PATH) ? maxPdfBytes : maxBytes;
+        long limit = path.equals(VERIFY_PATH) ? maxPdfBytes
+                : path.startsWith("/v1/telemetry/") || path.equals("/v1/traces") ? maxTelemetryBytes : maxBytes;
         if (request.getContentLengthLong() > limit) {
             ProblemResponses.write(response, tooLarge(limit));
             return;
@@ -53,7 +58,7 @@ class RequestSizeFilter extends OncePerRequestFilter {
     }
 
     static ApiProblem tooLarge(long limit) {
-        return new ApiProblem(HttpStatus.CONTENT_TOO_LARGE, "Request too large",
+        return new ApiProblem(HttpStatus.CONTENT_TOO_LARGE, "Content too large",
                 "the request body is larger than " + limit + " bytes", "body");
     }
 
