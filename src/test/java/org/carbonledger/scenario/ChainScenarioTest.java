@@ -8,9 +8,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.carbonledger.receipts.pdf.ReceiptManifestReader;
+import org.carbonledger.receipts.storage.ReceiptStore;
 import org.carbonledger.support.Api;
 import org.carbonledger.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,6 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * then verify the receipt and trace one request back through every link.
  */
 class ChainScenarioTest extends IntegrationTest {
+
+    @Autowired
+    ReceiptStore receiptStore;
 
     @Test
     void meterPriceRetireSignVerifyTrace() {
@@ -85,6 +90,12 @@ class ChainScenarioTest extends IntegrationTest {
         assertThat(download.status()).isEqualTo(200);
         byte[] pdf = download.bytes();
         assertThat(new String(pdf, 0, 5)).isEqualTo("%PDF-");
+        // the same bytes are in the receipt store, under the key the receipt row names
+        String storageKey = jdbc.sql("select storage_key from receipts where id = ?")
+                .param(UUID.fromString(receiptId)).query(String.class).single();
+        assertThat(storageKey).isEqualTo("receipts/" + tenant.id() + "/" + receipts.get(0).path("number").asString()
+                + ".pdf");
+        assertThat(receiptStore.get(storageKey)).isEqualTo(pdf);
 
         // the receipt verifies; one changed byte does not
         var verified = api.postBytes(null, "/v1/receipts/verify", pdf, "application/pdf");

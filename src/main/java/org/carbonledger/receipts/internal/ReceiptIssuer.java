@@ -22,6 +22,7 @@ import org.carbonledger.offsets.Retirements;
 import org.carbonledger.receipts.pdf.ReceiptContent;
 import org.carbonledger.receipts.pdf.ReceiptRenderer;
 import org.carbonledger.receipts.signing.PadesReceiptSigner;
+import org.carbonledger.receipts.storage.ReceiptStore;
 import org.carbonledger.shared.Energy;
 import org.carbonledger.workload.Tenant;
 import org.carbonledger.workload.Tenants;
@@ -51,10 +52,11 @@ class ReceiptIssuer {
     private final Workloads workloads;
     private final ReceiptRenderer renderer;
     private final PadesReceiptSigner signer;
+    private final ReceiptStore store;
     private final Clock clock;
 
     ReceiptIssuer(JdbcClient jdbc, Invoices invoices, Retirements retirements, Tenants tenants, Workloads workloads,
-            ReceiptRenderer renderer, PadesReceiptSigner signer, Clock clock) {
+            ReceiptRenderer renderer, PadesReceiptSigner signer, ReceiptStore store, Clock clock) {
         this.jdbc = jdbc;
         this.invoices = invoices;
         this.retirements = retirements;
@@ -62,6 +64,7 @@ class ReceiptIssuer {
         this.workloads = workloads;
         this.renderer = renderer;
         this.signer = signer;
+        this.store = store;
         this.clock = clock;
     }
 
@@ -163,12 +166,17 @@ class ReceiptIssuer {
         byte[] manifestJson = JSON.writeValueAsBytes(manifest);
 
         byte[] pdf = signer.sign(renderer.render(content, manifestJson), issuedAt);
+        String storageKey = storageKey(tenant.id(), number);
         jdbc.sql("""
-                insert into receipts (id, tenant_id, invoice_id, number, pdf, pdf_sha256, manifest, issued_at)
-                values (?, ?, ?, ?, ?, ?, cast(? as jsonb), ?)""")
+                insert into receipts (id, tenant_id, invoice_id, number, pdf, pdf_sha256, manifest, issued_at,
+                                      storage_key)
+                values (?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ?)""")
                 .params(UUID.randomUUID(), tenant.id(), invoice.id(), number, pdf, sha256(pdf),
-                        new String(manifestJson, java.nio.charset.StandardCharsets.UTF_8), Timestamp.from(issuedAt))
+                        new String(manifestJson, java.nio.charset.StandardCharsets.UTF_8), Timestamp.from(issuedAt),
+                        storageKey)
                 .update();
+        // after the row (a duplicate receipt fails before anything is stored); a store failure rolls the payment back
+        store.put(storageKey, pdf);
     }
 
     private Map<UUID, List<Map<String, Object>>> allocationsOf(UUID invoiceId) {
@@ -204,6 +212,11 @@ class ReceiptIssuer {
             map.put((String) keyValues[i], keyValues[i + 1]);
         }
         return map;
+    }
+
+    /** The receipt's key in the {@link ReceiptStore}: {@code receipts/<tenant id>/<receipt number>.pdf}. */
+    static String storageKey(UUID tenantId, String number) {
+        return ReceiptStore.checkKey("receipts/" + tenantId + "/" + number + ".pdf");
     }
 
     static String sha256(byte[] bytes) {

@@ -20,8 +20,6 @@ import eu.europa.esig.dss.pades.PAdESSignatureParameters;
 import eu.europa.esig.dss.pades.signature.PAdESService;
 import eu.europa.esig.dss.pdf.pdfbox.PdfBoxNativeObjectFactory;
 import eu.europa.esig.dss.spi.validation.CommonCertificateVerifier;
-import eu.europa.esig.dss.token.DSSPrivateKeyEntry;
-import eu.europa.esig.dss.token.SignatureTokenConnection;
 
 /**
  * Signs receipt PDFs with a PAdES BASELINE-B signature (SHA-256, invisible signature field).
@@ -33,11 +31,11 @@ public class PadesReceiptSigner {
 
     public static final String SIGNING_REASON = "carbonledger receipt";
 
-    private final ReceiptSigningKey key;
+    private final SigningKey key;
     private final SignatureLevel level;
     private final PAdESService service;
 
-    public PadesReceiptSigner(ReceiptSigningKey key) {
+    public PadesReceiptSigner(SigningKey key) {
         this.key = Objects.requireNonNull(key, "key");
         this.level = SignatureLevel.PAdES_BASELINE_B;
         CommonCertificateVerifier verifier = new CommonCertificateVerifier();
@@ -65,14 +63,12 @@ public class PadesReceiptSigner {
         Objects.requireNonNull(signingTime, "signingTime");
         DSSDocument document = new InMemoryDocument(pdf, "receipt.pdf", MimeTypeEnum.PDF);
         PAdESSignatureParameters parameters = parameters(signingTime);
-        try (SignatureTokenConnection token = key.openToken()) {
-            DSSPrivateKeyEntry entry = key.keyEntry(token);
-            ToBeSigned toBeSigned = service.getDataToSign(document, parameters);
-            SignatureValue value = token.sign(toBeSigned, parameters.getDigestAlgorithm(), entry);
-            DSSDocument signed = service.signDocument(document, parameters, value);
-            try (InputStream in = signed.openStream()) {
-                return in.readAllBytes();
-            }
+        // two steps: the key signs DSS's data to be signed wherever it lives (keystore in memory, or KMS)
+        ToBeSigned toBeSigned = service.getDataToSign(document, parameters);
+        SignatureValue value = key.sign(toBeSigned, parameters.getDigestAlgorithm());
+        DSSDocument signed = service.signDocument(document, parameters, value);
+        try (InputStream in = signed.openStream()) {
+            return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException("could not sign receipt", e);
         }

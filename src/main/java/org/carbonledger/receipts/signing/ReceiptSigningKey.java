@@ -42,6 +42,9 @@ import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
+import eu.europa.esig.dss.enumerations.DigestAlgorithm;
+import eu.europa.esig.dss.model.SignatureValue;
+import eu.europa.esig.dss.model.ToBeSigned;
 import eu.europa.esig.dss.token.DSSPrivateKeyEntry;
 import eu.europa.esig.dss.token.Pkcs12SignatureToken;
 import eu.europa.esig.dss.token.SignatureTokenConnection;
@@ -53,7 +56,7 @@ import eu.europa.esig.dss.token.SignatureTokenConnection;
  * use, next to a random password file ({@code <keystore>.password}) and the certificate as PEM
  * ({@code <keystore-without-extension>.crt}), which verifiers can use as trust anchor.
  */
-public final class ReceiptSigningKey {
+public final class ReceiptSigningKey implements SigningKey {
 
     public static final String SUBJECT = "CN=carbonledger receipt signing, O=carbonledger";
     static final String ALIAS = "receipt-signing";
@@ -116,6 +119,7 @@ public final class ReceiptSigningKey {
         }
     }
 
+    @Override
     public X509Certificate certificate() {
         return certificate;
     }
@@ -135,6 +139,13 @@ public final class ReceiptSigningKey {
                 .filter(k -> k.getCertificate().getCertificate().equals(certificate))
                 .findFirst()
                 .orElseThrow(() -> new IllegalStateException("signing key not found in token"));
+    }
+
+    @Override
+    public SignatureValue sign(ToBeSigned data, DigestAlgorithm digestAlgorithm) {
+        try (SignatureTokenConnection token = openToken()) {
+            return token.sign(data, digestAlgorithm, keyEntry(token));
+        }
     }
 
     /** The certificate as PEM text. */
@@ -188,22 +199,29 @@ public final class ReceiptSigningKey {
 
     private static X509Certificate selfSign(KeyPair keyPair, Instant now, SecureRandom random)
             throws GeneralSecurityException, OperatorCreationException, IOException {
+        return selfSign(keyPair.getPublic(),
+                new JcaContentSignerBuilder("SHA256withECDSA").build(keyPair.getPrivate()), now, random);
+    }
+
+    /**
+     * The ten-year self-signed receipt signing certificate of {@code publicKey}, signed by {@code signer} (the
+     * matching private key, wherever it lives).
+     */
+    static X509Certificate selfSign(java.security.PublicKey publicKey, ContentSigner signer, Instant now,
+            SecureRandom random) throws GeneralSecurityException, IOException {
         // via X500Principal so the RDNs are encoded O first, CN last, and the DN reads back as SUBJECT
         X500Name subject = X500Name.getInstance(new javax.security.auth.x500.X500Principal(SUBJECT).getEncoded());
         Instant notBefore = now.truncatedTo(ChronoUnit.SECONDS);
         Instant notAfter = notBefore.atZone(java.time.ZoneOffset.UTC).plusYears(10).toInstant();
         BigInteger serial = new BigInteger(127, random).add(BigInteger.ONE);
         X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-                subject, serial, Date.from(notBefore), Date.from(notAfter), subject, keyPair.getPublic());
+                subject, serial, Date.from(notBefore), Date.from(notAfter), subject, publicKey);
         JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
         builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         builder.addExtension(Extension.keyUsage, true,
                 new KeyUsage(KeyUsage.digitalSignature | KeyUsage.nonRepudiation));
-        builder.addExtension(Extension.subjectKeyIdentifier, false,
-                ext.createSubjectKeyIdentifier(keyPair.getPublic()));
-        builder.addExtension(Extension.authorityKeyIdentifier, false,
-                ext.createAuthorityKeyIdentifier(keyPair.getPublic()));
-        ContentSigner signer = new JcaContentSignerBuilder("SHA256withECDSA").build(keyPair.getPrivate());
+        builder.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(publicKey));
+        builder.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(publicKey));
         return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
     }
 

@@ -10,7 +10,7 @@ import java.util.UUID;
 import org.carbonledger.receipts.Receipt;
 import org.carbonledger.receipts.Receipts;
 import org.carbonledger.receipts.RequestTrace;
-import org.carbonledger.receipts.signing.ReceiptSigningKey;
+import org.carbonledger.receipts.signing.SigningKey;
 import org.carbonledger.receipts.signing.ReceiptVerifier;
 import org.carbonledger.receipts.signing.VerificationResult;
 import org.carbonledger.shared.CallerContext;
@@ -32,10 +32,10 @@ class ReceiptController {
     private final Receipts receipts;
     private final RequestTrace trace;
     private final ReceiptVerifier verifier;
-    private final ReceiptSigningKey signingKey;
+    private final SigningKey signingKey;
     private final CallerContext callers;
 
-    ReceiptController(Receipts receipts, RequestTrace trace, ReceiptVerifier verifier, ReceiptSigningKey signingKey,
+    ReceiptController(Receipts receipts, RequestTrace trace, ReceiptVerifier verifier, SigningKey signingKey,
             CallerContext callers) {
         this.receipts = receipts;
         this.trace = trace;
