@@ -139,6 +139,15 @@ class DashboardScenarioTest {
         wait.until(d -> !error.getText().isBlank());
         assertThat(error.getText()).startsWith("This key is not accepted");
 
+        String ingestOnly = JSON.readTree(send(demo.tenantKey(), "POST", "/v1/api-keys",
+                "{\"scopes\": [\"ingest\"]}")).path("apiKey").asString();
+        WebElement field = browser.findElement(By.id("api-key"));
+        field.clear();
+        field.sendKeys(ingestOnly, Keys.ENTER);
+        wait.until(d -> error.getText().contains("'read' scope"));
+        assertThat(script("return sessionStorage.getItem('carbonledger.apiKey')")).isNull();
+        field.clear();
+
         signIn(demo.tenantKey());
         assertThat(browser.findElement(By.id("who-name")).getText()).isEqualTo("Tenant: Demo Inference Co");
         assertThat(script("return sessionStorage.getItem('carbonledger.apiKey')")).isEqualTo(demo.tenantKey());

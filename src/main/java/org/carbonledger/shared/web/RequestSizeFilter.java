@@ -54,7 +54,16 @@ class RequestSizeFilter extends OncePerRequestFilter {
             ProblemResponses.write(response, tooLarge(limit));
             return;
         }
-        chain.doFilter(new Limited(request, limit), response);
+        try {
+            chain.doFilter(new Limited(request, limit), response);
+        } catch (IOException | ServletException e) {
+            // a filter after this one (not a handler, whose exceptions the problem handler answers) read past the limit
+            if (!(e instanceof TooLarge) && !(e.getCause() instanceof TooLarge) || response.isCommitted()) {
+                throw e;
+            }
+            response.resetBuffer();
+            ProblemResponses.write(response, tooLarge(limit));
+        }
     }
 
     static ApiProblem tooLarge(long limit) {
