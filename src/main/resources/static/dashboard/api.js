@@ -68,6 +68,11 @@ export async function whoAmI(key) {
   } catch (e) {
     if (e.status !== 403) throw e;
   }
-  await send('/v1/offsets/lots', { key });
+  try {
+    await send('/v1/offsets/lots?limit=1', { key });
+  } catch (e) {
+    if (e.status !== 403) throw e;
+    throw new ApiError(403, { detail: "This key may not read: the dashboard needs a tenant key with the 'read' scope, or the operator key" });
+  }
   return { role: 'operator' };
 }

@@ -515,7 +515,7 @@ async function retirements(tenantId) {
   show(heading, form, loading('retirements'));
   let items;
   try {
-    items = await list(`/v1/offsets/retirements${tenantId ? `?tenantId=${encodeURIComponent(tenantId)}` : ''}`);
+    items = await list(`/v1/operator/retirements${tenantId ? `?tenantId=${encodeURIComponent(tenantId)}` : ''}`);
   } catch (e) {
     show(heading, form, problem(e, 'retirements'));
     return;

@@ -2,6 +2,7 @@ package org.carbonledger.billing;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import org.carbonledger.shared.web.PageRequest;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -266,9 +267,15 @@ public class Invoices {
         return find(tenantId, invoiceId).orElseThrow(() -> ApiProblem.notFound("invoice", invoiceId));
     }
 
-    public List<Invoice> list(UUID tenantId) {
-        return jdbc.sql("select * from invoices where tenant_id = ? order by period_start desc").param(tenantId)
-                .query((rs, n) -> map(rs, lines(rs.getObject("id", UUID.class)))).list();
+    /** A page of the tenant's invoices, newest period first. */
+    public PageRequest.Page<Invoice> list(UUID tenantId, PageRequest page) {
+        var before = page.descendingAfter();
+        return page.page(jdbc.sql("select * from invoices where tenant_id = ? and (period_start, id) < (?, ?) "
+                        + "order by period_start desc, id desc limit ?")
+                .params(tenantId, before.at().atZone(java.time.ZoneOffset.UTC).toLocalDate(), before.id(),
+                        page.fetchSize())
+                .query((rs, n) -> map(rs, lines(rs.getObject("id", UUID.class)))).list(),
+                i -> new PageRequest.Cursor(i.periodStart().atStartOfDay(java.time.ZoneOffset.UTC).toInstant(), i.id()));
     }
 
     private List<Invoice.Line> lines(UUID invoiceId) {

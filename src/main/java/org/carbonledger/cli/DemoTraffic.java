@@ -94,13 +94,13 @@ final class DemoTraffic {
         }
         post(key, "/v1/invoices/" + invoice.path("id").asString() + "/payments", map("reference", "demo-payment"),
                 201);
-        for (JsonNode retirement : get(key, "/v1/offsets/retirements")) {
+        for (JsonNode retirement : all(key, "/v1/offsets/retirements")) {
             console.println("Retired " + retirement.path("tonnes").asLong() + " t, serials "
                     + retirement.path("serialRange").asString() + " (" + retirement.path("registryRetirementId")
                     .asString() + "); " + retirement.path("gramsAllocated").asString()
                     + " g allocated, the rest carried forward");
         }
-        JsonNode receipt = get(key, "/v1/receipts").get(0);
+        JsonNode receipt = get(key, "/v1/receipts?limit=1").path("items").get(0);
         byte[] pdf = send(key, HttpRequest.newBuilder(URI.create(base + "/v1/receipts/" + receipt.path("id")
                 .asString() + "/pdf")).GET(), 200).body();
         JsonNode verification = JSON.readTree(send(null, HttpRequest.newBuilder(URI.create(base
@@ -118,6 +118,18 @@ final class DemoTraffic {
                 .path("registryRetirementId").asString() + " -> receipt " + trace.path("receipt").path("number")
                 .asString());
         return new Result(pdf, key, traced);
+    }
+
+    /** Every item of a paginated list, following {@code nextCursor}. */
+    private List<JsonNode> all(String key, String path) {
+        List<JsonNode> items = new java.util.ArrayList<>();
+        String cursor = null;
+        do {
+            JsonNode page = get(key, path + (cursor == null ? "" : "?cursor=" + cursor));
+            page.path("items").forEach(items::add);
+            cursor = page.path("nextCursor").isString() ? page.path("nextCursor").asString() : null;
+        } while (cursor != null);
+        return items;
     }
 
     private JsonNode get(String key, String path) {

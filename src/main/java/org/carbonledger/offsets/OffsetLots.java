@@ -1,5 +1,6 @@
 package org.carbonledger.offsets;
 
+import org.carbonledger.shared.web.PageRequest;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -59,8 +60,13 @@ public class OffsetLots {
         return get(id);
     }
 
-    public List<OffsetLot> list() {
-        return jdbc.sql("select * from offset_lots order by created_at, id").query(OffsetLots::map).list();
+    /** A page of the inventory, oldest lot first. */
+    public PageRequest.Page<OffsetLot> list(PageRequest page) {
+        var after = page.ascendingAfter();
+        return page.page(jdbc.sql("select * from offset_lots where (created_at, id) > (?, ?) "
+                        + "order by created_at, id limit ?")
+                .params(java.sql.Timestamp.from(after.at()), after.id(), page.fetchSize())
+                .query(OffsetLots::map).list(), l -> new PageRequest.Cursor(l.createdAt(), l.id()));
     }
 
     public OffsetLot get(UUID id) {

@@ -1,5 +1,6 @@
 package org.carbonledger.offsets;
 
+import org.carbonledger.shared.web.PageRequest;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
@@ -38,29 +39,36 @@ public class Retirements {
     }
 
     /** All of a tenant's retirements with the grams allocated so far (the rest is the carried-forward balance). */
-    public List<Retirement> ofTenant(UUID tenantId) {
-        return jdbc.sql(SELECT + """
+    public PageRequest.Page<Retirement> ofTenant(UUID tenantId, PageRequest page) {
+        var after = page.ascendingAfter();
+        return page.page(jdbc.sql(SELECT + """
                        coalesce((select sum(a.co2e_grams) from offset_allocations a where a.retirement_id = t.id), 0)
                          as grams
                   from offset_retirements t
                   join offset_lots l on l.id = t.lot_id
-                 where t.tenant_id = ?
-                 order by t.retired_at, t.id""")
-                .param(tenantId).query(Retirements::map).list();
+                 where t.tenant_id = ? and (t.retired_at, t.id) > (?, ?)
+                 order by t.retired_at, t.id
+                 limit ?""")
+                .params(tenantId, java.sql.Timestamp.from(after.at()), after.id(), page.fetchSize())
+                .query(Retirements::map).list(), r -> new PageRequest.Cursor(r.retiredAt(), r.id()));
     }
 
-    /** For operators: every tenant's retirements, or one tenant's when {@code tenantId} is given. */
-    public List<Retirement> all(UUID tenantId) {
+    /** For operators: every tenant's retirements, or one tenant's when {@code tenantId} is given, oldest first. */
+    public PageRequest.Page<Retirement> all(UUID tenantId, PageRequest page) {
         if (tenantId != null) {
-            return ofTenant(tenantId);
+            return ofTenant(tenantId, page);
         }
-        return jdbc.sql(SELECT + """
+        var after = page.ascendingAfter();
+        return page.page(jdbc.sql(SELECT + """
                        coalesce((select sum(a.co2e_grams) from offset_allocations a where a.retirement_id = t.id), 0)
                          as grams
                   from offset_retirements t
                   join offset_lots l on l.id = t.lot_id
-                 order by t.retired_at, t.id""")
-                .query(Retirements::map).list();
+                 where (t.retired_at, t.id) > (?, ?)
+                 order by t.retired_at, t.id
+                 limit ?""")
+                .params(java.sql.Timestamp.from(after.at()), after.id(), page.fetchSize())
+                .query(Retirements::map).list(), r -> new PageRequest.Cursor(r.retiredAt(), r.id()));
     }
 
     private static Retirement map(ResultSet rs, int n) throws SQLException {

@@ -1,5 +1,6 @@
 package org.carbonledger.receipts;
 
+import org.carbonledger.shared.web.PageRequest;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
@@ -18,10 +19,14 @@ public class Receipts {
         this.jdbc = jdbc;
     }
 
-    public List<Receipt> list(UUID tenantId) {
-        return jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, "
-                + "revocation_reason from receipts "
-                + "where tenant_id = ? order by issued_at desc, id").param(tenantId).query(Receipts::map).list();
+    /** A page of the tenant's receipts, newest first. */
+    public PageRequest.Page<Receipt> list(UUID tenantId, PageRequest page) {
+        var before = page.descendingAfter();
+        return page.page(jdbc.sql("select id, tenant_id, invoice_id, number, pdf_sha256, issued_at, revoked_at, "
+                        + "revocation_reason from receipts "
+                        + "where tenant_id = ? and (issued_at, id) < (?, ?) order by issued_at desc, id desc limit ?")
+                .params(tenantId, java.sql.Timestamp.from(before.at()), before.id(), page.fetchSize())
+                .query(Receipts::map).list(), r -> new PageRequest.Cursor(r.issuedAt(), r.id()));
     }
 
     public Optional<Receipt> find(UUID tenantId, UUID id) {

@@ -1,5 +1,6 @@
 package org.carbonledger.workload;
 
+import org.carbonledger.shared.web.PageRequest;
 import java.math.BigDecimal;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -69,11 +70,14 @@ public class Workloads {
                 .optional();
     }
 
-    public List<Workload> list(UUID tenantId) {
-        return jdbc.sql("select * from workloads where tenant_id = ? order by created_at, id")
-                .param(tenantId)
+    /** A page of the tenant's workloads, oldest first. */
+    public PageRequest.Page<Workload> list(UUID tenantId, PageRequest page) {
+        var after = page.ascendingAfter();
+        return page.page(jdbc.sql("select * from workloads where tenant_id = ? and (created_at, id) > (?, ?) "
+                        + "order by created_at, id limit ?")
+                .params(tenantId, java.sql.Timestamp.from(after.at()), after.id(), page.fetchSize())
                 .query(Workloads::map)
-                .list();
+                .list(), w -> new PageRequest.Cursor(w.createdAt(), w.id()));
     }
 
     private static Workload map(ResultSet rs, int n) throws SQLException {

@@ -94,7 +94,7 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
     void documentedOperationsAreComplete() {
         List<String> failures = new ArrayList<>();
         Set<String> tags = Set.of("tenants", "workloads", "telemetry", "estimates", "emission-factors", "billing",
-                "emissions", "offsets", "receipts", "trace");
+                "emissions", "offsets", "receipts", "trace", "api-keys", "audit");
         Set<String> operationIds = new LinkedHashSet<>();
         operations(contract).forEach((op, operation) -> {
             if (!operationIds.add(operation.path("operationId").asString(""))) {
@@ -224,6 +224,14 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
         String key = tenant.text("apiKey");
         call(key, "get", "/v1/tenants/me", "/v1/tenants/me", 200, null);
 
+        var apiKey = call(key, "post", "/v1/api-keys", "/v1/api-keys", 201, Api.map("scopes", List.of("read")));
+        String apiKeyId = apiKey.text("id");
+        call(apiKey.text("apiKey"), "get", "/v1/tenants/me", "/v1/tenants/me", 200, null);
+        call(key, "post", "/v1/api-keys/{id}/rotate", "/v1/api-keys/" + apiKeyId + "/rotate", 201, Api.map());
+        call(key, "get", "/v1/api-keys", "/v1/api-keys", 200, null);
+        call(key, "delete", "/v1/api-keys/{id}", "/v1/api-keys/" + apiKeyId, 200, null);
+        call(OPERATOR_KEY, "get", "/v1/audit-events", "/v1/audit-events?limit=3", 200, null);
+
         var workload = call(key, "post", "/v1/workloads", "/v1/workloads", 201, Api.map("name", "chat",
                 "model", "meta-llama/Meta-Llama-3.1-405B-Instruct", "gpuModel", "H100", "gpuCount", 4,
                 "region", "us-east-1"));
@@ -266,14 +274,17 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
                 409, Api.map());
         assertThat(paidTwice.text("title")).isEqualTo("Conflict");
         call(key, "get", "/v1/offsets/retirements", "/v1/offsets/retirements", 200, null);
-        call(OPERATOR_KEY, "get", "/v1/offsets/retirements", "/v1/offsets/retirements?tenantId="
+        var ofTenant = call(OPERATOR_KEY, "get", "/v1/operator/retirements", "/v1/operator/retirements?tenantId="
                 + tenant.text("id"), 200, null);
+        assertThat(ofTenant.body().path("items").size()).isPositive();
+        ofTenant.body().path("items").forEach(r -> assertThat(r.path("tenantId").asString())
+                .isEqualTo(tenant.text("id")));
         var summary = call(key, "get", "/v1/emissions/summary", "/v1/emissions/summary?from=2026-10-01&to=2026-11-01",
                 200, null);
         assertThat(summary.body().path("rows").size()).isEqualTo(1);
 
         var receipts = call(key, "get", "/v1/receipts", "/v1/receipts", 200, null);
-        String receiptId = receipts.body().get(0).path("id").asString();
+        String receiptId = receipts.body().path("items").get(0).path("id").asString();
         call(key, "get", "/v1/receipts/{id}", "/v1/receipts/" + receiptId, 200, null);
         var pdf = call(key, "get", "/v1/receipts/{id}/pdf", "/v1/receipts/" + receiptId + "/pdf", 200, null);
         assertThat(new String(pdf.bytes(), 0, 5)).isEqualTo("%PDF-");
@@ -308,7 +319,7 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
 
         var tenantKeyOnOperatorEndpoint = call(tenant.key(), "post", "/v1/tenants", "/v1/tenants", 403,
                 Api.map("name", "x"));
-        assertThat(tenantKeyOnOperatorEndpoint.text("title")).isEqualTo("Operator key required");
+        assertThat(tenantKeyOnOperatorEndpoint.text("title")).isEqualTo("Scope required");
         call(OPERATOR_KEY, "get", "/v1/workloads", "/v1/workloads", 403, null);
 
         call(tenant.key(), "get", "/v1/workloads/{id}", "/v1/workloads/" + UUID.randomUUID(), 404, null);
@@ -326,9 +337,12 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
                 "/v1/emissions/summary?from=2026-10-02&to=2026-10-01", 400, null);
         assertThat(badWindow.text("field")).isEqualTo("to");
         call(OPERATOR_KEY, "get", "/v1/emissions/summary", "/v1/emissions/summary", 403, null);
-        var otherTenant = call(tenant.key(), "get", "/v1/offsets/retirements",
-                "/v1/offsets/retirements?tenantId=" + UUID.randomUUID(), 403, null);
-        assertThat(otherTenant.text("field")).isEqualTo("tenantId");
+        var tenantOnOperatorRetirements = call(tenant.key(), "get", "/v1/operator/retirements",
+                "/v1/operator/retirements?tenantId=" + UUID.randomUUID(), 403, null);
+        assertThat(tenantOnOperatorRetirements.text("title")).isEqualTo("Scope required");
+        var badTenantId = call(OPERATOR_KEY, "get", "/v1/operator/retirements",
+                "/v1/operator/retirements?tenantId=not-a-uuid", 400, null);
+        assertThat(badTenantId.text("field")).isEqualTo("tenantId");
         var badEnum = call(OPERATOR_KEY, "post", "/v1/offsets/lots", "/v1/offsets/lots", 400,
                 Api.map("registry", "NOPE"));
         assertThat(badEnum.text("field")).isEqualTo("registry");

@@ -138,7 +138,7 @@ class InvoicesIntegrationTest extends IntegrationTest {
         assertThat(api.get(other.key(), "/v1/invoices/" + invoice).status()).isEqualTo(404);
         assertThat(api.post(other.key(), "/v1/invoices/" + invoice + "/payments", Api.map()).status())
                 .isEqualTo(404);
-        var listed = api.get(other.key(), "/v1/invoices").body();
+        var listed = api.get(other.key(), "/v1/invoices").body().path("items");
         assertThat(listed.size()).isEqualTo(1);
         assertThat(listed.get(0).path("id").asString()).isEqualTo(otherInvoice);
     }

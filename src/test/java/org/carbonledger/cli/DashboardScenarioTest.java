@@ -139,6 +139,15 @@ class DashboardScenarioTest {
         wait.until(d -> !error.getText().isBlank());
         assertThat(error.getText()).startsWith("This key is not accepted");
 
+        String ingestOnly = JSON.readTree(send(demo.tenantKey(), "POST", "/v1/api-keys",
+                "{\"scopes\": [\"ingest\"]}")).path("apiKey").asString();
+        WebElement field = browser.findElement(By.id("api-key"));
+        field.clear();
+        field.sendKeys(ingestOnly, Keys.ENTER);
+        wait.until(d -> error.getText().contains("'read' scope"));
+        assertThat(script("return sessionStorage.getItem('carbonledger.apiKey')")).isNull();
+        field.clear();
+
         signIn(demo.tenantKey());
         assertThat(browser.findElement(By.id("who-name")).getText()).isEqualTo("Tenant: Demo Inference Co");
         assertThat(script("return sessionStorage.getItem('carbonledger.apiKey')")).isEqualTo(demo.tenantKey());
@@ -220,7 +229,7 @@ class DashboardScenarioTest {
         assertThat(table.getText()).contains("chat-assistant", "4 × H100-80GB-HBM3", "summariser", "europe-west4");
         screenshot("03-workloads");
 
-        JsonNode invoice = api(demo.tenantKey(), "/v1/invoices").get(0);
+        JsonNode invoice = api(demo.tenantKey(), "/v1/invoices").path("items").get(0);
         browser.get(base + "/dashboard/#/invoices");
         WebElement row = wait.until(ExpectedConditions.visibilityOfElementLocated(
                 By.cssSelector("tr[data-invoice='" + invoice.path("number").asString() + "']")));
@@ -234,7 +243,7 @@ class DashboardScenarioTest {
     @Test
     @Order(4)
     void aReceiptIsDownloadedAndVerified() throws Exception {
-        JsonNode receipt = api(demo.tenantKey(), "/v1/receipts").get(0);
+        JsonNode receipt = api(demo.tenantKey(), "/v1/receipts").path("items").get(0);
         String number = receipt.path("number").asString();
         browser.get(base + "/dashboard/#/receipts");
         WebElement row = wait.until(ExpectedConditions.visibilityOfElementLocated(
@@ -322,7 +331,7 @@ class DashboardScenarioTest {
         assertThat(script("return sessionStorage.getItem('carbonledger.apiKey')")).isNull();
         signIn(operatorKey);
         assertThat(browser.findElement(By.id("who-name")).getText()).isEqualTo("Operator");
-        JsonNode lot = api(operatorKey, "/v1/offsets/lots").get(0);
+        JsonNode lot = api(operatorKey, "/v1/offsets/lots").path("items").get(0);
         long retired = lot.path("retiredTonnes").asLong();
         assertThat(retired).isPositive();
         WebElement inventory = wait.until(ExpectedConditions.visibilityOfElementLocated(
@@ -335,7 +344,7 @@ class DashboardScenarioTest {
         assertThat(row.getText()).contains(retired + " / 1,000 t retired");
         screenshot("08-operator-inventory");
 
-        JsonNode retirements = api(operatorKey, "/v1/offsets/retirements");
+        JsonNode retirements = api(operatorKey, "/v1/operator/retirements").path("items");
         String tenantId = retirements.get(0).path("tenantId").asString();
         browser.findElement(By.linkText("Retirements")).click();
         WebElement tenants = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("tenants-table")));

@@ -28,8 +28,8 @@ class EstimatesIntegrationTest extends IntegrationTest {
     }
 
     @Test
-    void fullScopeForTheOperatorWithEachComponent() {
-        var response = api.post(OPERATOR_KEY, "/v1/estimates", Api.map("scope", "full", "pue", 1.135,
+    void fullScopeWithEachComponent() {
+        var response = api.post(readOnlyKey(), "/v1/estimates", Api.map("scope", "full", "pue", 1.135,
                 "requests", List.of(SHAPE)));
         assertThat(response.status()).as(response.toString()).isEqualTo(200);
         var e = response.body().path("estimates").get(0);
@@ -47,7 +47,7 @@ class EstimatesIntegrationTest extends IntegrationTest {
 
     @Test
     void unrecognisedGpuIsABadRequestNamingTheField() {
-        var response = api.post(OPERATOR_KEY, "/v1/estimates", Api.map("requests", List.of(Api.map(
+        var response = api.post(readOnlyKey(), "/v1/estimates", Api.map("requests", List.of(Api.map(
                 "paramsBillion", 8, "gpu", "Z9000", "outputTokens", 10))));
         assertThat(response.status()).isEqualTo(400);
         assertThat(response.text("field")).isEqualTo("requests[0].gpu");
@@ -56,7 +56,7 @@ class EstimatesIntegrationTest extends IntegrationTest {
 
     @Test
     void unknownModelWithoutParametersIsABadRequestNamingTheField() {
-        var response = api.post(OPERATOR_KEY, "/v1/estimates", Api.map("requests", List.of(SHAPE, Api.map(
+        var response = api.post(readOnlyKey(), "/v1/estimates", Api.map("requests", List.of(SHAPE, Api.map(
                 "model", "acme/secret", "gpu", "L4"))));
         assertThat(response.status()).isEqualTo(400);
         assertThat(response.text("field")).isEqualTo("requests[1].paramsBillion");
@@ -65,5 +65,13 @@ class EstimatesIntegrationTest extends IntegrationTest {
     @Test
     void withoutAKeyIsUnauthorized() {
         assertThat(api.post(null, "/v1/estimates", Api.map("requests", List.of(SHAPE))).status()).isEqualTo(401);
+    }
+
+    /** Estimates need only the {@code read} scope. */
+    private String readOnlyKey() {
+        var tenant = newTenant(unique("estimates-read"), 10);
+        var key = api.post(tenant.key(), "/v1/api-keys", Api.map("scopes", List.of("read")));
+        assertThat(key.status()).as(key.toString()).isEqualTo(201);
+        return key.text("apiKey");
     }
 }

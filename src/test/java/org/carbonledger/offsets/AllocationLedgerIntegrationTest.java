@@ -51,9 +51,9 @@ class AllocationLedgerIntegrationTest extends IntegrationTest {
                   (select coalesce(sum(a.co2e_grams), 0) from offset_allocations a where a.emission_record_id = e.id)""")
                 .param(tenant.id()).query(Long.class).single()).isZero();
         var retirements = api.get(tenant.key(), "/v1/offsets/retirements");
-        assertThat(retirements.body().size()).isEqualTo(1);
-        assertThat(retirements.body().get(0).path("tonnes").asLong()).isEqualTo(1);
-        assertThat(retirements.body().get(0).path("gramsAllocated").decimalValue()).isEqualByComparingTo(emitted);
+        assertThat(retirements.body().path("items").size()).isEqualTo(1);
+        assertThat(retirements.body().path("items").get(0).path("tonnes").asLong()).isEqualTo(1);
+        assertThat(retirements.body().path("items").get(0).path("gramsAllocated").decimalValue()).isEqualByComparingTo(emitted);
         assertThat(invoice).isNotBlank();
     }
 
@@ -68,11 +68,11 @@ class AllocationLedgerIntegrationTest extends IntegrationTest {
         ingest(tenant.key(), List.of(request("o1", w, 500, 300, Instant.parse("2026-10-10T00:00:00Z"))));
         payPeriod(tenant, "2026-10");
         var retirements = api.get(tenant.key(), "/v1/offsets/retirements");
-        assertThat(retirements.body().size()).as("the second invoice is covered by the first tonne's balance")
+        assertThat(retirements.body().path("items").size()).as("the second invoice is covered by the first tonne's balance")
                 .isEqualTo(1);
         BigDecimal emitted = sum("select sum(co2e_grams_location) from emission_records where tenant_id = ?",
                 tenant.id());
-        assertThat(retirements.body().get(0).path("gramsAllocated").decimalValue()).isEqualByComparingTo(emitted);
+        assertThat(retirements.body().path("items").get(0).path("gramsAllocated").decimalValue()).isEqualByComparingTo(emitted);
     }
 
     @Test

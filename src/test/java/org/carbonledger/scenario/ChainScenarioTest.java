@@ -72,7 +72,7 @@ class ChainScenarioTest extends IntegrationTest {
                 Api.map("reference", "bank-transfer-77"));
         assertThat(paid.status()).as(paid.toString()).isEqualTo(201);
 
-        var retirements = api.get(tenant.key(), "/v1/offsets/retirements").body();
+        var retirements = api.get(tenant.key(), "/v1/offsets/retirements").body().path("items");
         BigDecimal allocated = BigDecimal.ZERO;
         long tonnes = 0;
         for (JsonNode r : retirements) {
@@ -83,7 +83,7 @@ class ChainScenarioTest extends IntegrationTest {
         assertThat(tonnes).isEqualTo(invoiceGrams.divide(BigDecimal.valueOf(1_000_000), 0,
                 java.math.RoundingMode.CEILING).longValue());
 
-        var receipts = api.get(tenant.key(), "/v1/receipts").body();
+        var receipts = api.get(tenant.key(), "/v1/receipts").body().path("items");
         assertThat(receipts.size()).isEqualTo(1);
         String receiptId = receipts.get(0).path("id").asString();
         var download = api.get(tenant.key(), "/v1/receipts/" + receiptId + "/pdf");

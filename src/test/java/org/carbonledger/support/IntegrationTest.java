@@ -25,7 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
         properties = {
                 "carbonledger.data-dir=${CARBONLEDGER_TEST_DATA_ROOT:target/test-data}/${random.uuid}",
                 "carbonledger.admin-key=" + IntegrationTest.OPERATOR_KEY,
-                "spring.main.allow-bean-definition-overriding=true"})
+                "spring.main.allow-bean-definition-overriding=true",
+                "carbonledger.rate-limit.api-per-minute=1000000",
+                "carbonledger.rate-limit.ingest-per-minute=1000000"})
 public abstract class IntegrationTest {
 
     public static final String OPERATOR_KEY = "test-operator-key-0123456789";

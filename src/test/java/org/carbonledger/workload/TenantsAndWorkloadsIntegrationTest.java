@@ -64,7 +64,7 @@ class TenantsAndWorkloadsIntegrationTest extends IntegrationTest {
         var read = api.get(tenant.key(), "/v1/workloads/" + id);
         assertThat(read.status()).isEqualTo(200);
         assertThat(read.body().path("modelParamsBillion").decimalValue()).isEqualByComparingTo("8");
-        assertThat(api.get(tenant.key(), "/v1/workloads").body().size()).isEqualTo(1);
+        assertThat(api.get(tenant.key(), "/v1/workloads").body().path("items").size()).isEqualTo(1);
     }
 
     @Test

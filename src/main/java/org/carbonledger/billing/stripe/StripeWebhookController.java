@@ -21,6 +21,7 @@ class StripeWebhookController {
         this.callers = callers;
     }
 
+    @org.carbonledger.shared.web.PublicEndpoint("Stripe signs its webhooks; the signature is verified instead of a key")
     @PostMapping(path = "/v1/webhooks/stripe", consumes = "application/json")
     @ApiResponse(responseCode = "200", description = "Accepted: processed, ignored, duplicate or queued for retry")
     StripeWebhookInbox.WebhookReceipt receive(
@@ -29,6 +30,7 @@ class StripeWebhookController {
         return inbox.receive(payload, signature);
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.OPERATOR)
     @PostMapping("/v1/billing/reconciliations")
     StripeReconciler.ReconciliationReport reconcile() {
         callers.requireOperator();

@@ -39,12 +39,14 @@ class BillingPolicyController {
             LocalDate periodAnchor) {
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
     @GetMapping("/v1/billing/policy")
     BillingPolicy get() {
         return policies.get(callers.requireTenant());
     }
 
     /** Replaces the tenant's pricing and billing-period policy; periods closed before keep what they billed. */
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.BILLING_ADMIN)
     @PutMapping("/v1/billing/policy")
     BillingPolicy put(@Valid @RequestBody PolicyBody body) {
         return policies.put(callers.requireTenant(), new BillingPolicy(body.pricingMode(), body.pricePerTonne(),

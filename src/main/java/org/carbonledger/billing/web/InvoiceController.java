@@ -1,11 +1,15 @@
 package org.carbonledger.billing.web;
 
+import org.springframework.web.bind.annotation.RequestParam;
+import org.carbonledger.shared.audit.AuditLog;
+import org.carbonledger.shared.web.PageRequest;
+import org.carbonledger.shared.web.RequiresScope;
+import org.carbonledger.shared.Scope;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Size;
 import java.time.LocalDate;
 import java.time.YearMonth;
-import java.util.List;
 import java.util.UUID;
 import org.carbonledger.billing.Invoice;
 import org.carbonledger.billing.Invoices;
@@ -25,10 +29,12 @@ class InvoiceController {
 
     private final Invoices invoices;
     private final CallerContext callers;
+    private final AuditLog audit;
 
-    InvoiceController(Invoices invoices, CallerContext callers) {
+    InvoiceController(Invoices invoices, CallerContext callers, AuditLog audit) {
         this.invoices = invoices;
         this.callers = callers;
+        this.audit = audit;
     }
 
     /** {@code period} for monthly billing, {@code periodStart} for N-day periods. */
@@ -42,6 +48,7 @@ class InvoiceController {
     @PostMapping("/v1/billing/periods/close")
     @ApiResponse(responseCode = "201", description = "The new invoice")
     @ApiResponse(responseCode = "200", description = "The period was closed before; its invoice")
+    @RequiresScope(Scope.BILLING_ADMIN)
     ResponseEntity<Invoice> close(@Valid @RequestBody ClosePeriod body) {
         UUID tenantId = callers.requireTenant();
         if ((body.period() == null) == (body.periodStart() == null)) {
@@ -49,15 +56,20 @@ class InvoiceController {
                     + "periods of N days), not both");
         }
         var closed = invoices.close(tenantId, body.period() != null ? body.period().atDay(1) : body.periodStart());
+        if (closed.created()) {
+            audit.record(AuditLog.Action.BILLING_PERIOD_CLOSED, "invoice", closed.invoice().id());
+        }
         return ResponseEntity.status(closed.created() ? HttpStatus.CREATED : HttpStatus.OK).body(closed.invoice());
     }
 
     @GetMapping("/v1/invoices")
-    List<Invoice> list() {
-        return invoices.list(callers.requireTenant());
+    @RequiresScope(Scope.READ)
+    PageRequest.Page<Invoice> list(@RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
+        return invoices.list(callers.requireTenant(), PageRequest.of(limit, cursor));
     }
 
     @GetMapping("/v1/invoices/{id}")
+    @RequiresScope(Scope.READ)
     Invoice get(@PathVariable UUID id) {
         return invoices.get(callers.requireTenant(), id);
     }
@@ -65,7 +77,10 @@ class InvoiceController {
     /** Records an offline payment (no payment provider configured). */
     @PostMapping("/v1/invoices/{id}/payments")
     @ResponseStatus(HttpStatus.CREATED)
+    @RequiresScope(Scope.BILLING_ADMIN)
     Invoice pay(@PathVariable UUID id, @Valid @RequestBody(required = false) PayOffline body) {
-        return invoices.payOffline(callers.requireTenant(), id, body == null ? null : body.reference());
+        Invoice paid = invoices.payOffline(callers.requireTenant(), id, body == null ? null : body.reference());
+        audit.record(AuditLog.Action.INVOICE_PAID, "invoice", paid.id());
+        return paid;
     }
 }

@@ -33,6 +33,7 @@ class EmissionsSummaryController {
     record Summary(LocalDate from, LocalDate to, String granularity, List<EmissionsSummary.Row> rows) {
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
     @GetMapping("/v1/emissions/summary")
     Summary summary(@RequestParam(required = false) LocalDate from, @RequestParam(required = false) LocalDate to,
             @RequestParam(defaultValue = "day") String granularity) {

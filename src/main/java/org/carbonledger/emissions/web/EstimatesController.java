@@ -67,6 +67,7 @@ class EstimatesController {
     record Estimates(String methodologyVersion, Scope scope, BigDecimal pue, List<Estimate> estimates) {
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
     @PostMapping("/v1/estimates")
     Estimates estimate(@Valid @RequestBody EstimateBatch body) {
         callers.caller();

@@ -19,6 +19,7 @@ class GridFactorController {
         this.callers = callers;
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.OPERATOR)
     @PostMapping(path = "/v1/emission-factors/hourly", consumes = "text/csv")
     HourlyFactorImport.HourlyImportResult importHourly(@RequestBody String csv,
             @RequestParam String datasetVersion, @RequestParam String source,

@@ -41,6 +41,7 @@ class InstrumentController {
             @NotBlank @Size(max = 300) String reference) {
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.OPERATOR)
     @PostMapping("/v1/energy-instruments")
     @ResponseStatus(HttpStatus.CREATED)
     Instruments.Instrument add(@Valid @RequestBody NewInstrument body) {

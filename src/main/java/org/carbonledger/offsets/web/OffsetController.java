@@ -1,5 +1,10 @@
 package org.carbonledger.offsets.web;
 
+import org.springframework.web.bind.annotation.RequestParam;
+import org.carbonledger.shared.audit.AuditLog;
+import org.carbonledger.shared.web.PageRequest;
+import org.carbonledger.shared.web.RequiresScope;
+import org.carbonledger.shared.Scope;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Digits;
@@ -10,7 +15,6 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import java.math.BigDecimal;
-import java.util.List;
 import java.util.UUID;
 import org.carbonledger.offsets.OffsetLot;
 import org.carbonledger.offsets.OffsetLots;
@@ -34,11 +38,13 @@ class OffsetController {
     private final OffsetLots lots;
     private final Retirements retirements;
     private final CallerContext callers;
+    private final AuditLog audit;
 
-    OffsetController(OffsetLots lots, Retirements retirements, CallerContext callers) {
+    OffsetController(OffsetLots lots, Retirements retirements, CallerContext callers, AuditLog audit) {
         this.lots = lots;
         this.retirements = retirements;
         this.callers = callers;
+        this.audit = audit;
     }
 
     record CreateLot(@NotNull OffsetLot.Registry registry,
@@ -57,6 +63,7 @@ class OffsetController {
 
     @PostMapping("/v1/offsets/lots")
     @ResponseStatus(HttpStatus.CREATED)
+    @RequiresScope(Scope.OPERATOR)
     OffsetLot create(@Valid @RequestBody CreateLot body) {
         callers.requireOperator();
         Money price;
@@ -66,30 +73,33 @@ class OffsetController {
             throw ApiProblem.invalid("currency",
                     "'" + body.currency() + "' is not an ISO 4217 currency");
         }
-        return lots.add(new OffsetLots.NewLot(body.registry(), body.projectId().trim(), body.projectName().trim(),
-                body.kind(), body.vintage(), body.serialPrefix(), body.serialFirst(), body.serialLast(), price));
+        OffsetLot lot = lots.add(new OffsetLots.NewLot(body.registry(), body.projectId().trim(),
+                body.projectName().trim(), body.kind(), body.vintage(), body.serialPrefix(), body.serialFirst(),
+                body.serialLast(), price));
+        audit.record(AuditLog.Action.OFFSET_LOT_CREATED, "offset-lot", lot.id());
+        return lot;
     }
 
     @GetMapping("/v1/offsets/lots")
-    List<OffsetLot> list() {
+    @RequiresScope(Scope.OPERATOR)
+    PageRequest.Page<OffsetLot> list(@RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
         callers.requireOperator();
-        return lots.list();
+        return lots.list(PageRequest.of(limit, cursor));
     }
 
-    /**
-     * A tenant key reads its own retirements; an operator key reads every tenant's, or one tenant's with
-     * {@code tenantId}. A tenant key naming another tenant is refused (403), never answered with its data.
-     */
+    /** The calling tenant's own retirements (the operator reads every tenant's at {@code /v1/operator/retirements}). */
     @GetMapping("/v1/offsets/retirements")
-    List<Retirement> retirements(@RequestParam(required = false) UUID tenantId) {
-        if (callers.caller().role() == Caller.Role.OPERATOR) {
-            return retirements.all(tenantId);
-        }
-        UUID tenant = callers.requireTenant();
-        if (tenantId != null && !tenantId.equals(tenant)) {
-            throw new ApiProblem(HttpStatus.FORBIDDEN, "Operator key required",
-                    "reading another tenant's retirements needs an operator key", "tenantId");
-        }
-        return retirements.ofTenant(tenant);
+    @RequiresScope(Scope.READ)
+    PageRequest.Page<Retirement> retirements(@RequestParam(required = false) Integer limit,
+            @RequestParam(required = false) String cursor) {
+        return retirements.ofTenant(callers.requireTenant(), PageRequest.of(limit, cursor));
+    }
+
+    /** Operators: every tenant's retirements, or one tenant's with {@code tenantId}. */
+    @GetMapping("/v1/operator/retirements")
+    @RequiresScope(Scope.OPERATOR)
+    PageRequest.Page<Retirement> allRetirements(@RequestParam(required = false) UUID tenantId,
+            @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
+        return retirements.all(tenantId, PageRequest.of(limit, cursor));
     }
 }

@@ -1,7 +1,11 @@
 package org.carbonledger.receipts.web;
 
+import org.springframework.web.bind.annotation.RequestParam;
+import org.carbonledger.shared.web.PageRequest;
+import org.carbonledger.shared.web.PublicEndpoint;
+import org.carbonledger.shared.web.RequiresScope;
+import org.carbonledger.shared.Scope;
 import java.time.Instant;
-import java.util.List;
 import java.util.UUID;
 import org.carbonledger.receipts.BackwardTrace;
 import org.carbonledger.receipts.Receipt;
@@ -44,16 +48,19 @@ class ReceiptController {
     }
 
     @GetMapping("/v1/receipts")
-    List<Receipt> list() {
-        return receipts.list(callers.requireTenant());
+    @RequiresScope(Scope.READ)
+    PageRequest.Page<Receipt> list(@RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
+        return receipts.list(callers.requireTenant(), PageRequest.of(limit, cursor));
     }
 
     @GetMapping("/v1/receipts/{id}")
+    @RequiresScope(Scope.READ)
     Receipt get(@PathVariable UUID id) {
         return receipts.find(callers.requireTenant(), id).orElseThrow(() -> ApiProblem.notFound("receipt", id));
     }
 
     @GetMapping(path = "/v1/receipts/{id}/pdf", produces = MediaType.APPLICATION_PDF_VALUE)
+    @RequiresScope(Scope.READ)
     ResponseEntity<byte[]> pdf(@PathVariable UUID id) {
         UUID tenant = callers.requireTenant();
         Receipt receipt = receipts.find(tenant, id).orElseThrow(() -> ApiProblem.notFound("receipt", id));
@@ -75,6 +82,7 @@ class ReceiptController {
     /** Unauthenticated: anyone holding a receipt can check it. */
     @PostMapping(path = "/v1/receipts/verify", consumes = {MediaType.APPLICATION_PDF_VALUE,
             MediaType.APPLICATION_OCTET_STREAM_VALUE})
+    @PublicEndpoint("anyone holding a receipt can check its signature")
     Verification verify(@RequestBody(required = false) byte[] pdf) {
         if (pdf == null || pdf.length == 0) {
             throw ApiProblem.invalid("body", "send the receipt PDF as the request body (Content-Type: application/pdf)");
@@ -91,6 +99,7 @@ class ReceiptController {
     }
 
     @GetMapping("/v1/trace/requests/{requestId}")
+    @RequiresScope(Scope.READ)
     RequestTrace.Trace trace(@PathVariable String requestId) {
         return trace.of(callers.requireTenant(), requestId)
                 .orElseThrow(() -> ApiProblem.notFound("request", requestId));

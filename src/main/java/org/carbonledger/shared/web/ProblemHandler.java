@@ -66,6 +66,15 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RequestSizeFilter.TooLarge tooLarge) {
+                ApiProblem problem = tooLarge.problem();
+                ProblemDetail body = ProblemDetail.forStatusAndDetail(problem.status(), problem.getMessage());
+                body.setTitle(problem.title());
+                body.setProperty("field", problem.field());
+                return ResponseEntity.status(problem.status()).body(body);
+            }
+        }
         String field = "body";
         String detail = "the request body is not valid JSON of the expected shape";
         if (ex.getCause() instanceof DatabindException databind && !databind.getPath().isEmpty()) {

@@ -52,6 +52,7 @@ class OtlpTraceController {
         this.json = json;
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.INGEST)
     @PostMapping(path = "/v1/traces", consumes = {PROTOBUF, MediaType.APPLICATION_JSON_VALUE},
             produces = {PROTOBUF, MediaType.APPLICATION_JSON_VALUE})
     @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {

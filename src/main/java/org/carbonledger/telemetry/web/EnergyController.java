@@ -49,6 +49,7 @@ class EnergyController {
     record EnergySample(UUID workloadId, String nodeId, Integer gpu, Instant sampledAt, BigDecimal energyJoulesTotal) {
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.INGEST)
     @PostMapping(path = "/v1/telemetry/energy", consumes = {MediaType.APPLICATION_JSON_VALUE,
             MediaType.TEXT_PLAIN_VALUE})
     @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {

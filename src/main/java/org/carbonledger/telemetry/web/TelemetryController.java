@@ -6,6 +6,8 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import org.carbonledger.shared.web.RequiresScope;
+import org.carbonledger.shared.Scope;
 import java.util.List;
 import java.util.UUID;
 import org.carbonledger.shared.CallerContext;
@@ -61,6 +63,7 @@ class TelemetryController {
             @Content(mediaType = CLOUDEVENT, schema = @Schema(implementation = InferenceRequestEvent.class)),
             @Content(mediaType = CLOUDEVENTS_BATCH, array = @ArraySchema(
                     schema = @Schema(implementation = InferenceRequestEvent.class)))})
+    @RequiresScope(Scope.INGEST)
     RequestIngest.Result ingest(@RequestHeader(HttpHeaders.CONTENT_TYPE) MediaType contentType,
             @RequestBody byte[] body) {
         if (contentType.isCompatibleWith(MediaType.parseMediaType(NDJSON))) {

@@ -5,19 +5,25 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import org.carbonledger.shared.Caller;
 import org.carbonledger.shared.CallerContext;
+import org.carbonledger.shared.Scope;
+import org.carbonledger.shared.web.ApiProblem;
+import org.carbonledger.shared.web.ProblemResponses;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Authenticates {@code /v1/**} with {@code Authorization: Bearer <key>}. Unauthenticated: receipt verification and
- * Stripe webhooks (authenticated by their signature instead).
- * A missing or unknown key is a 401 problem.
+ * Authenticates {@code Authorization: Bearer <key>} on {@code /v1/**} and the actuator. On {@code /v1} a key, when
+ * sent, must be valid ({@code 401} otherwise); whether the endpoint needs one, and which scope, is
+ * {@link org.carbonledger.shared.web.ScopeInterceptor}'s decision. Actuator endpoints other than health need an
+ * operator key. Stripe webhooks send no key (their signature is checked instead).
  */
 @Component
+@Order(0)
 class ApiKeyFilter extends OncePerRequestFilter {
 
     private final ApiKeys apiKeys;
@@ -28,34 +34,48 @@ class ApiKeyFilter extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
-        return !path.startsWith("/v1/") || path.equals("/v1/receipts/verify")
-                || path.equals("/v1/webhooks/stripe");
+        String path = path(request);
+        return !path.startsWith("/v1/") && !(path.startsWith("/actuator") && !isHealth(path));
     }
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        boolean actuator = !path(request).startsWith("/v1/");
         String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+        if (header == null && !actuator) {
+            chain.doFilter(request, response);
+            return;
+        }
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             unauthorized(response, "missing API key: send Authorization: Bearer <key>");
             return;
         }
         var caller = apiKeys.resolve(header.substring(7).trim());
         if (caller.isEmpty()) {
-            unauthorized(response, "the API key is unknown or revoked");
+            unauthorized(response, "the API key is unknown, revoked or expired");
+            return;
+        }
+        if (actuator && !caller.get().has(Scope.OPERATOR)) {
+            ProblemResponses.write(response, new ApiProblem(HttpStatus.FORBIDDEN, "Scope required",
+                    "actuator endpoints other than health need a key with the 'operator' scope", null));
             return;
         }
         CallerContext.set(request, caller.get());
         chain.doFilter(request, response);
     }
 
-    private static void unauthorized(HttpServletResponse response, String detail) throws IOException {
-        response.setStatus(HttpStatus.UNAUTHORIZED.value());
-        response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
-        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-        response.setCharacterEncoding("UTF-8");
-        response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":\""
-                + detail + "\"}");
+    private static String path(HttpServletRequest request) {
+        return request.getRequestURI().substring(request.getContextPath().length());
     }
+
+    private static boolean isHealth(String path) {
+        return path.equals("/actuator/health") || path.startsWith("/actuator/health/");
+    }
+
+    private static void unauthorized(HttpServletResponse response, String detail) throws IOException {
+        response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+        ProblemResponses.write(response, ApiProblem.unauthorized(detail));
+    }
+
 }

@@ -1,5 +1,8 @@
 package org.carbonledger.workload.web;
 
+import org.carbonledger.shared.audit.AuditLog;
+import org.carbonledger.shared.web.RequiresScope;
+import org.carbonledger.shared.Scope;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Digits;
@@ -28,10 +31,12 @@ class TenantController {
 
     private final Tenants tenants;
     private final CallerContext callers;
+    private final AuditLog audit;
 
-    TenantController(Tenants tenants, CallerContext callers) {
+    TenantController(Tenants tenants, CallerContext callers, AuditLog audit) {
         this.tenants = tenants;
         this.callers = callers;
+        this.audit = audit;
     }
 
     record CreateTenant(@NotBlank @Size(max = 200) String name,
@@ -52,6 +57,7 @@ class TenantController {
 
     @PostMapping("/v1/tenants")
     @ResponseStatus(HttpStatus.CREATED)
+    @RequiresScope(Scope.OPERATOR)
     CreatedTenant create(@Valid @RequestBody CreateTenant body) {
         callers.requireOperator();
         String code = body.currency() == null ? "USD" : body.currency();
@@ -64,10 +70,12 @@ class TenantController {
         BigDecimal price = body.pricePerTonne() == null ? DEFAULT_PRICE_PER_TONNE : body.pricePerTonne();
         var created = tenants.create(body.name().trim(), new Money(price, currency));
         Tenant t = created.tenant();
+        audit.record(AuditLog.Action.TENANT_CREATED, "tenant", t.id());
         return new CreatedTenant(t.id(), t.name(), code, price, created.apiKey());
     }
 
     @GetMapping("/v1/tenants/me")
+    @RequiresScope(Scope.READ)
     TenantView me() {
         return TenantView.of(tenants.get(callers.requireTenant()));
     }

@@ -1,5 +1,9 @@
 package org.carbonledger.workload.web;
 
+import org.springframework.web.bind.annotation.RequestParam;
+import org.carbonledger.shared.web.PageRequest;
+import org.carbonledger.shared.web.RequiresScope;
+import org.carbonledger.shared.Scope;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
@@ -10,7 +14,6 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Size;
 import java.math.BigDecimal;
-import java.util.List;
 import java.util.UUID;
 import org.carbonledger.shared.CallerContext;
 import org.carbonledger.shared.web.ApiProblem;
@@ -48,6 +51,7 @@ class WorkloadController {
 
     @PostMapping("/v1/workloads")
     @ResponseStatus(HttpStatus.CREATED)
+    @RequiresScope(Scope.INGEST)
     Workload create(@Valid @RequestBody CreateWorkload body) {
         UUID tenant = callers.requireTenant();
         return workloads.register(tenant, new Workloads.Registration(body.name().trim(), body.model().trim(),
@@ -56,11 +60,13 @@ class WorkloadController {
     }
 
     @GetMapping("/v1/workloads")
-    List<Workload> list() {
-        return workloads.list(callers.requireTenant());
+    @RequiresScope(Scope.READ)
+    PageRequest.Page<Workload> list(@RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
+        return workloads.list(callers.requireTenant(), PageRequest.of(limit, cursor));
     }
 
     @GetMapping("/v1/workloads/{id}")
+    @RequiresScope(Scope.READ)
     Workload get(@PathVariable UUID id) {
         return workloads.find(callers.requireTenant(), id).orElseThrow(() -> ApiProblem.notFound("workload", id));
     }

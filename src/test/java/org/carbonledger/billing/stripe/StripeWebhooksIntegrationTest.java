@@ -123,7 +123,7 @@ class StripeWebhooksIntegrationTest extends StripeIntegrationTest {
         assertThat(change.path("from").asString()).isEqualTo("FINALIZED");
         assertThat(change.path("to").asString()).isEqualTo("PAID");
         assertThat(api.get(tenant.key(), "/v1/invoices/" + invoiceId).text("status")).isEqualTo("PAID");
-        assertThat(api.get(tenant.key(), "/v1/receipts").body().size()).isEqualTo(1);
+        assertThat(api.get(tenant.key(), "/v1/receipts").body().path("items").size()).isEqualTo(1);
         assertThat(findChange(api.post(OPERATOR_KEY, "/v1/billing/reconciliations", null), invoiceId).isMissingNode())
                 .as("nothing left to repair").isTrue();
 
@@ -133,7 +133,7 @@ class StripeWebhooksIntegrationTest extends StripeIntegrationTest {
         assertThat(deliver(StripeStub.event(eventId(), "charge.dispute.closed", epoch() + 1,
                 STUB.dispute(charge, "lost"))).text("outcome")).isEqualTo("PROCESSED");
         assertThat(api.get(tenant.key(), "/v1/invoices/" + invoiceId).text("status")).isEqualTo("CHARGED_BACK");
-        var receipt = api.get(tenant.key(), "/v1/receipts").body().get(0);
+        var receipt = api.get(tenant.key(), "/v1/receipts").body().path("items").get(0);
         assertThat(receipt.path("revocationReason").asString()).startsWith("CHARGEBACK of invoice ");
         assertThat(jdbc.sql("select coalesce(sum(co2e_grams), 0) from offset_allocations where tenant_id = ?")
                 .param(tenant.id()).query(java.math.BigDecimal.class).single()).isEqualByComparingTo("0");
