@@ -39,6 +39,11 @@ class TenantIsolationIntegrationTest extends IntegrationTest {
     static final Set<String> NO_BODY_REFERENCES = Set.of("POST /v1/workloads", "POST /v1/billing/periods/close",
             "POST /v1/api-keys", "POST /v1/estimates", "PUT /v1/billing/policy");
 
+    /** GETs whose query names another resource: the parameter prefix to which tenant B's request id is appended. */
+    static final Map<String, String> GET_REFERENCES = Map.of("GET /v1/log/proofs/inclusion", "?requestId=");
+    /** GETs over the shared log (hashes only), with the query they need. */
+    static final Map<String, String> GLOBAL_GETS = Map.of("GET /v1/log/proofs/consistency", "?first=1&second=1");
+
     @Autowired
     @Qualifier("requestMappingHandlerMapping")
     RequestMappingHandlerMapping mapping;
@@ -62,6 +67,8 @@ class TenantIsolationIntegrationTest extends IntegrationTest {
         assertThat(api.post(b.key(), "/v1/invoices/" + bInvoice + "/payments", Api.map()).status()).isEqualTo(201);
         var receipt = api.get(b.key(), "/v1/receipts").body().path("items").get(0);
         String bReceipt = receipt.path("id").asString();
+        String bSerial = api.get(b.key(), "/v1/offsets/retirements").body().path("items").get(0)
+                .path("serialRange").asString().split(" to ")[0];
         var bKey = api.post(b.key(), "/v1/api-keys", Api.map("scopes", List.of("read")));
         String bKeyId = bKey.text("id");
         String bRetirement = api.get(b.key(), "/v1/offsets/retirements").body().path("items").get(0).path("id")
@@ -70,7 +77,8 @@ class TenantIsolationIntegrationTest extends IntegrationTest {
                 bInvoiceNumber, bReceipt, receipt.path("number").asString(), bKeyId, bKey.text("prefix"),
                 bRetirement);
         Map<String, String> bResourceOf = Map.of("/v1/workloads/", bWorkload.toString(), "/v1/invoices/", bInvoice,
-                "/v1/receipts/", bReceipt, "/v1/api-keys/", bKeyId, "/v1/trace/requests/", bRequest);
+                "/v1/receipts/", bReceipt, "/v1/api-keys/", bKeyId, "/v1/trace/requests/", bRequest,
+                "/v1/trace/receipts/", bReceipt, "/v1/trace/serials/", bSerial);
 
         Tenant a = newTenant(unique("tenant-a"), 100);
         newWorkload(a.key(), "a-workload", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
@@ -93,6 +101,14 @@ class TenantIsolationIntegrationTest extends IntegrationTest {
                 }
                 response = call(a.key(), endpoint, endpoint.path(bId), "{}");
                 expected = 404;
+            } else if (GET_REFERENCES.containsKey(name)) {
+                // a query naming tenant B's request: answered as if it did not exist
+                response = call(a.key(), endpoint, endpoint.path() + GET_REFERENCES.get(name) + bRequest, null);
+                expected = 404;
+            } else if (GLOBAL_GETS.containsKey(name)) {
+                // the log is one tree for all tenants; these answers carry hashes only, never tenant data
+                response = call(a.key(), endpoint, endpoint.path() + GLOBAL_GETS.get(name), null);
+                expected = 200;
             } else if (endpoint.method().equals("GET")) {
                 response = call(a.key(), endpoint, endpoint.path(), null);
                 expected = 200;

@@ -45,6 +45,7 @@ class LogController {
             List<String> proof) {
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
     @GetMapping("/v1/log/checkpoints")
     List<CheckpointView> checkpoints(@RequestParam(required = false) Long before,
             @RequestParam(defaultValue = "100") int limit) {
@@ -55,6 +56,7 @@ class LogController {
         return log.checkpoints(before, limit).stream().map(CheckpointView::of).toList();
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
     @GetMapping("/v1/log/proofs/inclusion")
     InclusionProof inclusion(@RequestParam String requestId, @RequestParam(required = false) Long treeSize) {
         var tenant = callers.requireTenant();
@@ -77,6 +79,7 @@ class LogController {
                 .toList());
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
     @GetMapping("/v1/log/proofs/consistency")
     ConsistencyProof consistency(@RequestParam long first, @RequestParam long second) {
         callers.requireTenant();

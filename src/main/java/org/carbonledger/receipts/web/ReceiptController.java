@@ -6,6 +6,7 @@ import org.carbonledger.shared.web.PublicEndpoint;
 import org.carbonledger.shared.web.RequiresScope;
 import org.carbonledger.shared.Scope;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import org.carbonledger.receipts.BackwardTrace;
 import org.carbonledger.receipts.Receipt;
@@ -107,6 +108,7 @@ class ReceiptController {
 
     static final int MAX_PAGE = 1000;
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
     @GetMapping("/v1/trace/receipts/{id}/requests")
     BackwardTrace.RequestPage receiptRequests(@PathVariable UUID id, @RequestParam(required = false) String cursor,
             @RequestParam(defaultValue = "100") int limit) {
@@ -124,6 +126,7 @@ class ReceiptController {
         return backward.requestsOf(tenant, id, cursor, limit).orElseThrow(() -> ApiProblem.notFound("receipt", id));
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
     @GetMapping("/v1/trace/serials/{serial}")
     BackwardTrace.SerialTrace serial(@PathVariable String serial) {
         UUID tenant = callers.requireTenant();

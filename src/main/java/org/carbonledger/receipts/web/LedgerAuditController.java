@@ -7,16 +7,17 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** Operator: re-derive every total and check the conservation invariants (the same audit as carbonledger audit). */
 @RestController
-class AuditController {
+class LedgerAuditController {
 
     private final Audit audit;
     private final CallerContext callers;
 
-    AuditController(Audit audit, CallerContext callers) {
+    LedgerAuditController(Audit audit, CallerContext callers) {
         this.audit = audit;
         this.callers = callers;
     }
 
+    @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.OPERATOR)
     @GetMapping("/v1/audit")
     Audit.Report audit() {
         callers.requireOperator();
