@@ -34,7 +34,7 @@ class BackwardTraceIntegrationTest extends IntegrationTest {
         var invoice = api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-10"));
         clock.advance(Duration.ofMinutes(5));
         api.post(tenant.key(), "/v1/invoices/" + invoice.text("id") + "/payments", Api.map("reference", unique("p")));
-        String receiptId = api.get(tenant.key(), "/v1/receipts").body().get(0).path("id").asString();
+        String receiptId = api.get(tenant.key(), "/v1/receipts").body().path("items").get(0).path("id").asString();
 
         List<String> seen = new ArrayList<>();
         String cursor = null;
@@ -50,7 +50,7 @@ class BackwardTraceIntegrationTest extends IntegrationTest {
         assertThat(pages).isEqualTo(3);
         assertThat(seen).containsExactly("bt-0", "bt-1", "bt-2", "bt-3", "bt-4");
 
-        JsonNode retirement = api.get(tenant.key(), "/v1/offsets/retirements").body().get(0);
+        JsonNode retirement = api.get(tenant.key(), "/v1/offsets/retirements").body().path("items").get(0);
         // serialRange is PREFIX-FIRST, or PREFIX-FIRST to PREFIX-LAST (older lots of other tests go first)
         String firstSerial = retirement.path("serialRange").asString().split(" to ")[0];
         String lotPrefix = firstSerial.substring(0, firstSerial.lastIndexOf('-'));

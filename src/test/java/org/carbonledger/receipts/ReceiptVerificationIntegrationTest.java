@@ -41,7 +41,7 @@ class ReceiptVerificationIntegrationTest extends IntegrationTest {
         var invoice = api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-10"));
         clock.advance(Duration.ofMinutes(5));
         api.post(tenant.key(), "/v1/invoices/" + invoice.text("id") + "/payments", Api.map("reference", unique("p")));
-        String id = api.get(tenant.key(), "/v1/receipts").body().get(0).path("id").asString();
+        String id = api.get(tenant.key(), "/v1/receipts").body().path("items").get(0).path("id").asString();
         receipt = api.get(tenant.key(), "/v1/receipts/" + id + "/pdf").bytes();
     }
 

@@ -53,7 +53,7 @@ class TransparencyLogIntegrationTest extends IntegrationTest {
         var paid = api.post(tenant.key(), "/v1/invoices/" + invoice.text("id") + "/payments",
                 Api.map("reference", unique("wire")));
         assertThat(paid.status()).as(paid.toString()).isEqualTo(201);
-        String receiptId = api.get(tenant.key(), "/v1/receipts").body().get(0).path("id").asString();
+        String receiptId = api.get(tenant.key(), "/v1/receipts").body().path("items").get(0).path("id").asString();
         byte[] pdf = api.get(tenant.key(), "/v1/receipts/" + receiptId + "/pdf").bytes();
         return new Paid(tenant, pdf, Api.JSON.readTree(ReceiptManifestReader.readManifest(pdf)));
     }
@@ -113,11 +113,20 @@ class TransparencyLogIntegrationTest extends IntegrationTest {
         byte[] secondRoot = HEX.parseHex(second.manifest().path("logCheckpoint").path("rootHash").asString());
         assertThat(Merkle.verifyConsistency(firstSize, secondSize, firstRoot, secondRoot, proof)).isTrue();
 
-        var listed = api.get(second.tenant().key(), "/v1/log/checkpoints?limit=1000");
-        assertThat(listed.status()).isEqualTo(200);
         List<Long> sizes = new ArrayList<>();
-        listed.body().forEach(c -> sizes.add(c.path("treeSize").asLong()));
+        String cursor = null;
+        do {
+            var listed = api.get(second.tenant().key(), "/v1/log/checkpoints?limit=2"
+                    + (cursor == null ? "" : "&cursor=" + cursor));
+            assertThat(listed.status()).isEqualTo(200);
+            listed.body().path("items").forEach(c -> sizes.add(c.path("treeSize").asLong()));
+            cursor = listed.body().path("nextCursor").isNull() ? null : listed.body().path("nextCursor").asString();
+        } while (cursor != null);
         assertThat(sizes).contains(firstSize, secondSize);
+        assertThat(sizes).as("newest first, no repeats").isSortedAccordingTo(java.util.Comparator.reverseOrder())
+                .doesNotHaveDuplicates();
+        assertThat(api.get(second.tenant().key(), "/v1/log/checkpoints?cursor=nope").text("field"))
+                .isEqualTo("cursor");
     }
 
     @Test

@@ -17,7 +17,8 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 class LogController {
 
-    static final int MAX_CHECKPOINTS = 1000;
+    static final int MAX_CHECKPOINTS = 200;
+    static final int DEFAULT_CHECKPOINTS = 50;
 
     private final TransparencyLog log;
     private final CallerContext callers;
@@ -47,13 +48,32 @@ class LogController {
 
     @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
     @GetMapping("/v1/log/checkpoints")
-    List<CheckpointView> checkpoints(@RequestParam(required = false) Long before,
-            @RequestParam(defaultValue = "100") int limit) {
+    CheckpointPage checkpoints(@RequestParam(required = false) Integer limit,
+            @RequestParam(required = false) String cursor) {
         callers.requireTenant();
-        if (limit < 1 || limit > MAX_CHECKPOINTS) {
+        int size = limit == null ? DEFAULT_CHECKPOINTS : limit;
+        if (size < 1 || size > MAX_CHECKPOINTS) {
             throw ApiProblem.invalid("limit", "limit must be between 1 and " + MAX_CHECKPOINTS);
         }
-        return log.checkpoints(before, limit).stream().map(CheckpointView::of).toList();
+        Long before = null;
+        if (cursor != null) {
+            try {
+                before = Long.parseLong(cursor);
+            } catch (NumberFormatException e) {
+                before = -1L;
+            }
+            if (before < 1) {
+                throw ApiProblem.invalid("cursor", "not a cursor returned by this endpoint (nextCursor)");
+            }
+        }
+        List<CheckpointView> fetched = log.checkpoints(before, size + 1).stream().map(CheckpointView::of).toList();
+        List<CheckpointView> items = fetched.subList(0, Math.min(size, fetched.size()));
+        String next = fetched.size() > size ? String.valueOf(items.get(items.size() - 1).treeSize()) : null;
+        return new CheckpointPage(items, next);
+    }
+
+    /** A page of checkpoints, newest first; {@code nextCursor} is null on the last page. */
+    record CheckpointPage(List<CheckpointView> items, String nextCursor) {
     }
 
     @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
