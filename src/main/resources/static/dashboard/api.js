@@ -54,6 +54,9 @@ export async function list(path, { maxPages = 100 } = {}) {
   return items;
 }
 
+/** Runs the reconciliation with Stripe (operator key); the report says when Stripe is not configured. */
+export const reconcile = () => send('/v1/billing/reconciliations', { method: 'POST' });
+
 export const pdf = (receiptId) => send(`/v1/receipts/${encodeURIComponent(receiptId)}/pdf`, { as: 'blob' });
 
 /** Checks a receipt's signature with the platform (no key needed). */

@@ -1,5 +1,5 @@
 // carbonledger dashboard: plain ES modules, hash routes, the public API and hand-drawn SVG.
-import { ApiError, get, list, pdf, session, verify, whoAmI } from './api.js';
+import { ApiError, get, list, pdf, reconcile, session, verify, whoAmI } from './api.js';
 import { chain, energy, exact, groupedBars, horizontalBars, integer, mass, micro, stackedBar, svg } from './charts.js';
 
 // --- DOM helpers (text content only: API data never becomes markup) ----------------------------------------------
@@ -76,7 +76,7 @@ let who = null;
 
 const TENANT_PAGES = [['overview', 'Overview'], ['workloads', 'Workloads'], ['invoices', 'Invoices'],
   ['receipts', 'Receipts'], ['trace', 'Trace a request']];
-const OPERATOR_PAGES = [['inventory', 'Offset inventory'], ['retirements', 'Retirements']];
+const OPERATOR_PAGES = [['inventory', 'Offset inventory'], ['retirements', 'Retirements'], ['audit', 'Audit']];
 
 function signOut() {
   session.signOut();
@@ -146,7 +146,7 @@ async function render() {
   if (!who) return;
   const { name, arg } = route();
   const pages = who.role === 'tenant' ? { overview, workloads, invoices, receipts, trace }
-    : { inventory, retirements };
+    : { inventory, retirements, audit };
   const fn = pages[name];
   if (!fn) {
     location.replace(who.role === 'tenant' ? '#/overview' : '#/inventory');
@@ -554,5 +554,49 @@ async function retirements(tenantId) {
 
 $('sign-in-form').addEventListener('submit', signIn);
 $('sign-out').addEventListener('click', signOut);
+// --- operator: audit and reconciliation ---------------------------------------------------------------------------
+
+async function audit() {
+  const heading = h('h1', {}, 'Audit');
+  show(heading, loading('the audit (every total re-derived from the database and the log)'));
+  let report;
+  try {
+    report = await get('/v1/audit');
+  } catch (e) {
+    show(heading, problem(e, 'the audit'));
+    return;
+  }
+  const checked = Object.entries(report.checked || {});
+  const verdict = h('p', { class: report.ok ? 'status ok' : 'status failed', role: 'status', 'data-audit': report.ok ? 'passed' : 'failed' },
+    report.ok ? `Audit passed: no finding over ${checked.map(([k, v]) => `${integer(v)} ${k.replace(/([A-Z])/g, ' $1').toLowerCase()}`).join(', ')}.`
+      : `Audit failed: ${report.findings.length} finding(s). Each names the row at fault; see docs/design/transparency-log.md.`);
+  const findings = report.findings.length === 0 ? empty('No findings.', 'Invariants checked: invoiced mass = billed records, '
+    + 'allocated ≤ retired, every record reachable, log leaves = rows, receipts = checkpoints.')
+    : table('Findings', ['Check', 'Subject', 'Detail'], report.findings.map((f) => h('tr', {},
+      h('th', { scope: 'row' }, f.check), h('td', {}, f.subject), h('td', {}, f.detail))), { id: 'audit-findings' });
+  const result = h('div', { id: 'reconciliation', 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', id: 'run-reconciliation' }, 'Reconcile invoices with Stripe');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    result.replaceChildren(loading('the reconciliation'));
+    try {
+      const r = await reconcile();
+      result.replaceChildren(h('p', { role: 'status', 'data-reconciliation': r.stripeConfigured ? 'ran' : 'offline' },
+        r.stripeConfigured
+          ? `Checked ${integer(r.invoicesChecked)} invoice(s): ${r.changes.length} repaired, ${r.errors.length} error(s).`
+          : 'Stripe is not configured (offline billing): there is nothing to reconcile.'),
+      ...(r.changes.length ? [table('Repairs', ['Invoice', 'Change'], r.changes.map((c) => h('tr', {},
+        h('th', { scope: 'row' }, c.invoiceNumber), h('td', {}, `${c.from} → ${c.to}: ${c.reason}`))))] : []));
+    } catch (e) {
+      result.replaceChildren(problem(e, 'the reconciliation'));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  show(heading, verdict, findings,
+    h('section', { 'aria-labelledby': 'reconciliation-title' }, h('h2', { id: 'reconciliation-title' }, 'Reconciliation'),
+      h('p', {}, 'Compares unsettled invoices with Stripe and repairs what a missed webhook left behind.'), button, result));
+}
+
 window.addEventListener('hashchange', render);
 render();

@@ -355,6 +355,24 @@ class DashboardScenarioTest {
         screenshot("09-operator-retirements");
     }
 
+    @Test
+    @Order(8)
+    void theOperatorSeesTheAuditAndRunsTheReconciliation() {
+        JsonNode audit = api(operatorKey, "/v1/audit");
+        assertThat(audit.path("ok").asBoolean()).as(audit.toString()).isTrue();
+        browser.findElement(By.linkText("Audit")).click();
+        WebElement verdict = wait.until(ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("p[data-audit]")));
+        assertThat(verdict.getAttribute("data-audit")).isEqualTo("passed");
+        assertThat(verdict.getText()).startsWith("Audit passed")
+                .contains(String.format(java.util.Locale.US, "%,d", audit.path("checked").path("logLeaves").asLong()));
+        browser.findElement(By.id("run-reconciliation")).click();
+        WebElement outcome = wait.until(ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("#reconciliation p[data-reconciliation]")));
+        assertThat(outcome.getAttribute("data-reconciliation")).as("no Stripe key in the demo").isEqualTo("offline");
+        screenshot("10-operator-audit");
+    }
+
     // --- helpers ------------------------------------------------------------------------------------------------
 
     private void signIn(String key) {
