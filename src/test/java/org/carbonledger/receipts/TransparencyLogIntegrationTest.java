@@ -97,6 +97,26 @@ class TransparencyLogIntegrationTest extends IntegrationTest {
     }
 
     @Test
+    void closingABillingPeriodSignsACheckpointOfTheLogAsItStands() {
+        Tenant tenant = newTenant(unique("Close Co"), 100);
+        UUID workload = newWorkload(tenant.key(), "chat", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
+        clock.set(Instant.parse("2026-10-10T12:00:00Z"));
+        assertThat(ingest(tenant.key(), List.of(request(unique("close-req"), workload, 100, 100,
+                clock.instant().minusSeconds(60)))).status()).isEqualTo(200);
+        long before = jdbc.sql("select count(*) from log_checkpoints").query(Long.class).single();
+        clock.set(Instant.parse("2026-11-01T00:05:00Z"));
+        var invoice = api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-10"));
+        assertThat(invoice.status()).as(invoice.toString()).isEqualTo(201);
+        long size = jdbc.sql("select tree_size from log_state where id = 1").query(Long.class).single();
+        var latest = api.get(tenant.key(), "/v1/log/checkpoints?limit=1").body().path("items").get(0);
+        assertThat(latest.path("treeSize").asLong()).isEqualTo(size);
+        assertThat(jdbc.sql("select count(*) from log_checkpoints").query(Long.class).single()).isGreaterThan(before);
+        // closing the same period again changes nothing
+        assertThat(api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-10")).status())
+                .isEqualTo(200);
+    }
+
+    @Test
     void laterCheckpointsAreConsistentWithEarlierOnes() {
         Paid first = paidMonth(2);
         long firstSize = first.manifest().path("logCheckpoint").path("treeSize").asLong();

@@ -1,5 +1,6 @@
 package org.carbonledger.receipts.internal;
 
+import org.carbonledger.billing.InvoiceClosed;
 import org.carbonledger.emissions.EmissionsRecorded;
 import org.carbonledger.offsets.OffsetsAllocated;
 import org.carbonledger.offsets.OffsetsReversed;
@@ -10,7 +11,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Appends new emission records (every version) and allocations (reversals included) to the transparency log in the transaction that wrote them; runs
- * before the receipt is issued so the receipt's checkpoint covers the allocations it lists.
+ * before the receipt is issued so the receipt's checkpoint covers the allocations it lists. Closing a billing period
+ * signs a checkpoint of the log as it stands when the invoice is made.
  */
 @Component
 class LogAppender {
@@ -40,5 +42,11 @@ class LogAppender {
     @Order(ORDER)
     void on(OffsetsReversed reversed) {
         log.appendNewAllocations(reversed.tenantId());
+    }
+
+    @EventListener
+    @Order(ORDER)
+    void on(InvoiceClosed closed) {
+        log.checkpoint();
     }
 }
