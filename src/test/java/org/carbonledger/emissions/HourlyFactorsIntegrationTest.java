@@ -42,7 +42,7 @@ class HourlyFactorsIntegrationTest extends IntegrationTest {
         String hour = unique("h").replace('-', '0');
         Instant in = Instant.parse("2026-09-15T10:30:00Z");
         assertThat(ingest(tenant.key(), List.of(request("a", workload, 500, 300, in))).status()).isEqualTo(200);
-        // a request of August, billed before the import: not restated
+        // a request of August, billed before the import: restated too, its difference billed on the next close
         assertThat(ingest(tenant.key(), List.of(request("billed", workload, 500, 300,
                 Instant.parse("2026-08-15T10:30:00Z")))).status()).isEqualTo(200);
         assertThat(api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-08")).status())
@@ -55,9 +55,10 @@ class HourlyFactorsIntegrationTest extends IntegrationTest {
         var estimated = importCsv(OPERATOR_KEY, csv, "est-" + hour, "ESTIMATED");
         assertThat(estimated.status()).as(estimated.toString()).isEqualTo(200);
         assertThat(estimated.body().path("imported").asInt()).isEqualTo(2);
-        assertThat(estimated.body().path("billedNotRestated").asInt()).isGreaterThanOrEqualTo(1);
-        var line = line(estimated);
+        assertThat(estimated.body().path("billedRestated").asInt()).isGreaterThanOrEqualTo(1);
+        var line = line(estimated, "2026-09-01");
         assertThat(line.path("records").asInt()).isEqualTo(1);
+        assertThat(line(estimated, "2026-08-01").path("records").asInt()).as("the billed August request").isEqualTo(1);
         assertThat(line.path("periodStart").asString()).isEqualTo("2026-09-01");
         assertThat(line.path("co2eGramsBefore").decimalValue()).isEqualByComparingTo("0.246144");
         // 1,165.943603 J × 100 g/kWh
@@ -67,7 +68,7 @@ class HourlyFactorsIntegrationTest extends IntegrationTest {
         var fin = importCsv(OPERATOR_KEY, "region,hour_start,gco2e_per_kwh\n" + REGION
                 + ",2026-09-15T10:00:00Z,120.0\n", "final-" + hour, "FINAL");
         assertThat(fin.status()).as(fin.toString()).isEqualTo(200);
-        assertThat(line(fin).path("co2eGramsAfter").decimalValue()).isEqualByComparingTo("0.038865");
+        assertThat(line(fin, "2026-09-01").path("co2eGramsAfter").decimalValue()).isEqualByComparingTo("0.038865");
 
         var a = versions("a");
         assertThat(a).hasSize(3); // old versions kept
@@ -75,7 +76,12 @@ class HourlyFactorsIntegrationTest extends IntegrationTest {
         assertThat(a.get(2).get("factor_dataset_version")).isEqualTo("final-" + hour);
         assertThat(a).extracting(v -> ((BigDecimal) v.get("energy_joules")).toPlainString())
                 .containsOnly("1165.943603");
-        assertThat(versions("billed")).hasSize(1);
+        var billed = versions("billed");
+        assertThat(billed).hasSize(2);
+        // 1,165.943603 J × 90 g/kWh
+        assertThat((BigDecimal) billed.get(1).get("co2e_grams_location")).isEqualByComparingTo("0.029149");
+        BigDecimal restatedDifference = ((BigDecimal) billed.get(1).get("co2e_grams_location"))
+                .subtract((BigDecimal) billed.get(0).get("co2e_grams_location"));
         // every restated version is a leaf of the transparency log, written with it
         assertThat(jdbc.sql("""
                 select count(*) from emission_records e join inference_requests r on r.id = e.inference_request_id
@@ -88,11 +94,20 @@ class HourlyFactorsIntegrationTest extends IntegrationTest {
         var later = versions("later");
         assertThat((BigDecimal) later.get(0).get("co2e_grams_location")).isEqualByComparingTo("0.038865");
         assertThat(later.get(0).get("factor_valid_from").toString()).startsWith("2026-09-15 10:00");
+
+        // the next close bills the lower restated August figure as a credit note, and September's latest versions
+        var september = api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-09"));
+        assertThat(september.status()).as(september.toString()).isEqualTo(201);
+        var credit = java.util.stream.StreamSupport.stream(september.body().path("lines").spliterator(), false)
+                .filter(l -> l.path("kind").asString().equals("CREDIT_NOTE")).findFirst().orElseThrow();
+        assertThat(credit.path("co2eGrams").decimalValue()).isEqualByComparingTo(restatedDifference);
+        assertThat(restatedDifference).isNegative();
     }
 
-    private tools.jackson.databind.JsonNode line(Api.Response response) {
+    private tools.jackson.databind.JsonNode line(Api.Response response, String periodStart) {
         for (var l : response.body().path("diff")) {
-            if (l.path("tenantId").asString().equals(tenant.id().toString())) {
+            if (l.path("tenantId").asString().equals(tenant.id().toString())
+                    && l.path("periodStart").asString().equals(periodStart)) {
                 return l;
             }
         }

@@ -46,7 +46,7 @@ public class HourlyFactorImport {
     }
 
     public record HourlyImportResult(UUID restatementId, String datasetVersion, Status status, int imported, int restated,
-            int billedNotRestated, int perTokenV0NotRestated, List<RestatementDiffLine> diff) {
+            int billedRestated, int perTokenV0NotRestated, List<RestatementDiffLine> diff) {
     }
 
     private final JdbcClient jdbc;
@@ -187,8 +187,7 @@ public class HourlyFactorImport {
                     continue;
                 }
                 if (c.billed()) {
-                    billed++;
-                    continue;
+                    billed++; // billing bills the difference on the next close (adjustment or credit note)
                 }
                 Double occupancy = c.flags() != null && c.flags().contains("batch-default") ? null
                         : c.occupancy().doubleValue();
@@ -205,7 +204,7 @@ public class HourlyFactorImport {
         }
         jdbc.sql("""
                 insert into emission_restatements (id, dataset_version, reason, created_at, records_restated,
-                    records_billed_skipped, records_v0_skipped) values (?, ?, ?, ?, ?, ?, ?)""")
+                    records_billed_restated, records_v0_skipped) values (?, ?, ?, ?, ?, ?, ?)""")
                 .params(restatementId, datasetVersion, "hourly location-based factors imported (" + status + ")",
                         Timestamp.from(now), restated, billed, v0)
                 .update();
