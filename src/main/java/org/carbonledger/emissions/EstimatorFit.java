@@ -1,16 +1,14 @@
 package org.carbonledger.emissions;
 
+import org.carbonledger.shared.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -203,11 +201,9 @@ public final class EstimatorFit {
 
     private String sha256() {
         try (InputStream in = Objects.requireNonNull(getClass().getResourceAsStream(CALIBRATION_RESOURCE))) {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()));
+            return Sha256.hex(in.readAllBytes());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -1,5 +1,6 @@
 package org.carbonledger.receipts;
 
+import org.carbonledger.shared.Sha256;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -188,7 +189,7 @@ public class Audit {
                     String subject = "receipt " + rs.getString(1);
                     try {
                         byte[] stored = store.get(rs.getString(2));
-                        if (!sha256Hex(stored).equals(rs.getString(3))) {
+                        if (!Sha256.hex(stored).equals(rs.getString(3))) {
                             findings.add(new Finding("receipt PDF", subject, "the copy in the receipt store ("
                                     + rs.getString(2) + ") does not match its SHA-256"));
                         }
@@ -361,11 +362,4 @@ public class Audit {
         return "the entries differ";
     }
 
-    private static String sha256Hex(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

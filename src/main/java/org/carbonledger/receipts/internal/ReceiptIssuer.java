@@ -1,14 +1,12 @@
 package org.carbonledger.receipts.internal;
 
+import org.carbonledger.shared.Sha256;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -187,7 +185,7 @@ class ReceiptIssuer {
                 insert into receipts (id, tenant_id, invoice_id, number, pdf, pdf_sha256, manifest, issued_at,
                                       storage_key, checkpoint_tree_size)
                 values (?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ?)""")
-                .params(UUID.randomUUID(), tenant.id(), invoice.id(), number, pdf, sha256(pdf),
+                .params(UUID.randomUUID(), tenant.id(), invoice.id(), number, pdf, Sha256.hex(pdf),
                         new String(manifestJson, java.nio.charset.StandardCharsets.UTF_8), Timestamp.from(issuedAt),
                         storageKey, checkpoint.treeSize())
                 .update();
@@ -235,11 +233,4 @@ class ReceiptIssuer {
         return ReceiptStore.checkKey("receipts/" + tenantId + "/" + number + ".pdf");
     }
 
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -1,11 +1,11 @@
 package org.carbonledger.receipts.signing;
 
+import org.carbonledger.shared.Sha256;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
-import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -100,7 +100,7 @@ public final class KmsSigningKey implements SigningKey {
         if (digestAlgorithm != DigestAlgorithm.SHA256) {
             throw new IllegalArgumentException("KMS receipt signing uses SHA-256, not " + digestAlgorithm);
         }
-        return new SignatureValue(SignatureAlgorithm.ECDSA_SHA256, signDigest(sha256(data.getBytes())));
+        return new SignatureValue(SignatureAlgorithm.ECDSA_SHA256, signDigest(Sha256.digest(data.getBytes())));
     }
 
     /** ECDSA signature (DER) of a SHA-256 digest, by KMS. */
@@ -127,7 +127,7 @@ public final class KmsSigningKey implements SigningKey {
 
             @Override
             public byte[] getSignature() {
-                return signDigest(sha256(tbs.toByteArray()));
+                return signDigest(Sha256.digest(tbs.toByteArray()));
             }
         };
     }
@@ -140,11 +140,4 @@ public final class KmsSigningKey implements SigningKey {
         }
     }
 
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }
