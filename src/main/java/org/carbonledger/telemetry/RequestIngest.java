@@ -40,13 +40,13 @@ public class RequestIngest {
 
     private static final String INSERT = """
             insert into inference_requests (id, tenant_id, workload_id, request_id, input_tokens, output_tokens,
-                                            started_at, ended_at, source, received_at, trace_id, span_id)
+                                            started_at, ended_at, source, received_at, trace_id, span_id, node_id)
             select r.id, ?, r.workload_id, r.request_id, r.input_tokens, r.output_tokens, r.started_at, r.ended_at,
-                   ?, ?, r.trace_id, r.span_id
+                   ?, ?, r.trace_id, r.span_id, r.node_id
               from unnest(?::uuid[], ?::uuid[], ?::text[], ?::bigint[], ?::bigint[], ?::timestamptz[],
-                          ?::timestamptz[], ?::text[], ?::text[])
+                          ?::timestamptz[], ?::text[], ?::text[], ?::text[])
                    as r (id, workload_id, request_id, input_tokens, output_tokens, started_at, ended_at, trace_id,
-                         span_id)
+                         span_id, node_id)
             on conflict (tenant_id, request_id) do nothing
             returning request_id""";
 
@@ -64,14 +64,20 @@ public class RequestIngest {
 
     /**
      * A request record as received; nulls are reported as missing fields. {@code traceId} and {@code spanId} are the
-     * provenance of records derived from OpenTelemetry spans and null otherwise.
+     * provenance of records derived from OpenTelemetry spans and null otherwise. {@code nodeId} (optional) names the
+     * node that served the request, as in the node's GPU energy samples: measured mode attributes that node's energy.
      */
     public record Item(String requestId, UUID workloadId, Long inputTokens, Long outputTokens, Instant startedAt,
-            Instant endedAt, String traceId, String spanId) {
+            Instant endedAt, String traceId, String spanId, String nodeId) {
+
+        public Item(String requestId, UUID workloadId, Long inputTokens, Long outputTokens, Instant startedAt,
+                Instant endedAt, String traceId, String spanId) {
+            this(requestId, workloadId, inputTokens, outputTokens, startedAt, endedAt, traceId, spanId, null);
+        }
 
         public Item(String requestId, UUID workloadId, Long inputTokens, Long outputTokens, Instant startedAt,
                 Instant endedAt) {
-            this(requestId, workloadId, inputTokens, outputTokens, startedAt, endedAt, null, null);
+            this(requestId, workloadId, inputTokens, outputTokens, startedAt, endedAt, null, null, null);
         }
     }
 
@@ -208,6 +214,7 @@ public class RequestIngest {
         Object[] ended = new Object[n];
         Object[] trace = new Object[n];
         Object[] span = new Object[n];
+        Object[] node = new Object[n];
         for (int k = 0; k < n; k++) {
             Item item = items.get(k);
             workload[k] = item.workloadId();
@@ -218,6 +225,7 @@ public class RequestIngest {
             ended[k] = item.endedAt().toString();
             trace[k] = item.traceId();
             span[k] = item.spanId();
+            node[k] = item.nodeId();
         }
         return jdbc.execute((ConnectionCallback<Set<String>>) con -> {
             try (PreparedStatement ps = con.prepareStatement(INSERT)) {
@@ -233,6 +241,7 @@ public class RequestIngest {
                 ps.setArray(10, array(con, "text", ended));
                 ps.setArray(11, array(con, "text", trace));
                 ps.setArray(12, array(con, "text", span));
+                ps.setArray(13, array(con, "text", node));
                 Set<String> stored = new HashSet<>(n * 2);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -322,6 +331,9 @@ public class RequestIngest {
         }
         if (item.endedAt().isAfter(now.plusSeconds(300))) {
             return new Rejection("endedAt", "endedAt lies in the future");
+        }
+        if (item.nodeId() != null && (item.nodeId().isBlank() || item.nodeId().length() > 200)) {
+            return new Rejection("nodeId", "nodeId must be 1 to 200 characters when given");
         }
         return null;
     }

@@ -60,6 +60,16 @@ class TenantIsolationIntegrationTest extends IntegrationTest {
         clock.set(Instant.parse("2026-10-15T00:00:00Z"));
         assertThat(ingest(b.key(), List.of(request(bRequest, bWorkload, 5000, 5000,
                 Instant.parse("2026-10-10T00:00:00Z")))).status()).isEqualTo(200);
+        // a measurement window of B's node (GET /v1/measurements/windows lists only the caller's)
+        String bNode = unique("b-node");
+        assertThat(api.post(b.key(), "/v1/telemetry/energy", Api.map("samples", List.of(
+                Api.map("workloadId", bWorkload.toString(), "nodeId", bNode, "gpu", 0,
+                        "sampledAt", "2026-10-10T00:00:00Z", "energyJoulesTotal", 0),
+                Api.map("workloadId", bWorkload.toString(), "nodeId", bNode, "gpu", 0,
+                        "sampledAt", "2026-10-10T00:05:00Z", "energyJoulesTotal", 1500)))).status()).isEqualTo(200);
+        assertThat(api.post(OPERATOR_KEY, "/v1/measurements/attribution-runs", Map.of()).status()).isEqualTo(200);
+        assertThat(api.get(b.key(), "/v1/measurements/windows?nodeId=" + bNode).body().path("items").size())
+                .isEqualTo(1);
         clock.set(Instant.parse("2026-11-01T00:05:00Z"));
         var invoice = api.post(b.key(), "/v1/billing/periods/close", Api.map("period", "2026-10"));
         String bInvoice = invoice.text("id");
@@ -75,7 +85,7 @@ class TenantIsolationIntegrationTest extends IntegrationTest {
                 .asString();
         List<String> bData = List.of(b.id().toString(), bWorkload.toString(), bName, bRequest, bInvoice,
                 bInvoiceNumber, bReceipt, receipt.path("number").asString(), bKeyId, bKey.text("prefix"),
-                bRetirement);
+                bRetirement, bNode);
         Map<String, String> bResourceOf = Map.of("/v1/workloads/", bWorkload.toString(), "/v1/invoices/", bInvoice,
                 "/v1/receipts/", bReceipt, "/v1/api-keys/", bKeyId, "/v1/trace/requests/", bRequest,
                 "/v1/trace/receipts/", bReceipt, "/v1/trace/serials/", bSerial);

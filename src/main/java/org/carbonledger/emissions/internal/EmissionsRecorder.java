@@ -32,6 +32,10 @@ import org.springframework.stereotype.Component;
 @Component
 public class EmissionsRecorder {
 
+    /** Methodology of records whose accelerator energy was measured by the node's counters (measured mode). */
+    public static final String MEASURED_VERSION = "measured-v1";
+    public static final String MEASURED_FLAG = "measured";
+
     private final JdbcClient jdbc;
     private final GridFactors factors;
     private final EstimatorV1 estimator;
@@ -69,7 +73,7 @@ public class EmissionsRecorder {
     public record Calculation(BigDecimal pue, GridFactors.Factor factor, EstimatorV1.GpuEnergy gpu, Energy prefill,
             Energy decode, Energy accelerator, Energy host, Energy idle, Energy overhead, Energy total, Energy low,
             Energy high, BigDecimal embodiedGrams, Co2eMass co2eLocation, Co2eMass co2eMarket, Co2eMass co2eLow,
-            Co2eMass co2eHigh, GridFactors.Market market) {
+            Co2eMass co2eHigh, GridFactors.Market market, String methodologyVersion, String energyBasis) {
     }
 
     /** Energy and CO2e of a request on a workload with the grid factor valid when it ended. */
@@ -83,10 +87,52 @@ public class EmissionsRecorder {
 
     public Calculation calculate(Workload workload, long inputTokens, long outputTokens, Double occupancy,
             GridFactors.Factor factor, Instant endedAt) {
-        BigDecimal pue = workload.pue() != null ? workload.pue() : factors.defaultPue(factor.provider());
-        EstimatorV1.GpuEnergy gpu = estimator.estimate(new EstimatorV1.Inputs(workload.model(),
+        return complete(workload, estimateGpu(workload, inputTokens, outputTokens, occupancy), factor, endedAt,
+                EstimatorV1.VERSION, "ESTIMATED");
+    }
+
+    /** The estimator's accelerator energy of a request on a workload (prefill and decode separately). */
+    public EstimatorV1.GpuEnergy estimateGpu(Workload workload, long inputTokens, long outputTokens,
+            Double occupancy) {
+        return estimator.estimate(new EstimatorV1.Inputs(workload.model(),
                 workload.modelParamsBillion().doubleValue(), null, null, workload.gpuModel(), workload.gpuCount(),
                 occupancy, inputTokens, outputTokens), false);
+    }
+
+    /**
+     * A measured version: the accelerator energy attributed from the node's counters ({@code acceleratorJoules},
+     * range {@code low…high} from the two attribution rules), split into prefill and decode in the proportion the
+     * estimator splits the request; host, idle, PUE overhead and embodied around it as for estimates.
+     */
+    public Calculation measured(Workload workload, long inputTokens, long outputTokens, Double occupancy,
+            double acceleratorJoules, double lowJoules, double highJoules, GridFactors.Factor factor,
+            Instant endedAt) {
+        EstimatorV1.GpuEnergy est = estimateGpu(workload, inputTokens, outputTokens, occupancy);
+        double estimated = est.joules();
+        double prefillShare = estimated > 0 ? est.prefillJoules() / estimated : 0;
+        double prefill = acceleratorJoules * prefillShare;
+        java.util.TreeSet<String> flags = new java.util.TreeSet<>(est.flags());
+        flags.add(MEASURED_FLAG);
+        EstimatorV1.GpuEnergy measured = new EstimatorV1.GpuEnergy(prefill, acceleratorJoules - prefill,
+                Math.min(lowJoules, acceleratorJoules), Math.max(highJoules, acceleratorJoules), est.gpuKey(),
+                est.numGpus(), est.batchOccupancy(), est.activeParamsBillion(),
+                estimated > 0 ? est.gpuSeconds() * acceleratorJoules / estimated : 0,
+                java.util.Collections.unmodifiableSortedSet(flags));
+        return complete(workload, measured, factor, endedAt, MEASURED_VERSION, "MEASURED");
+    }
+
+    public Calculation measured(Workload workload, long inputTokens, long outputTokens, Double occupancy,
+            double acceleratorJoules, double lowJoules, double highJoules, Instant endedAt) {
+        GridFactors.Factor factor = factors.locationBased(workload.region(), endedAt)
+                .orElseThrow(() -> new IllegalStateException("no grid factor for region " + workload.region()
+                        + " at " + endedAt));
+        return measured(workload, inputTokens, outputTokens, occupancy, acceleratorJoules, lowJoules, highJoules,
+                factor, endedAt);
+    }
+
+    private Calculation complete(Workload workload, EstimatorV1.GpuEnergy gpu, GridFactors.Factor factor,
+            Instant endedAt, String methodologyVersion, String energyBasis) {
+        BigDecimal pue = workload.pue() != null ? workload.pue() : factors.defaultPue(factor.provider());
         FullBoundary.Components c = boundary.of(gpu, pue.doubleValue());
         Energy prefill = joules(gpu.prefillJoules());
         Energy decode = joules(gpu.decodeJoules());
@@ -102,7 +148,7 @@ public class EmissionsRecorder {
         Co2eMass marketBased = Co2eMass.ofGrams(total.kilowattHours().multiply(market.gco2ePerKwh()));
         return new Calculation(pue, factor, gpu, prefill, decode, accelerator, host, idle, overhead, total, low, high,
                 BigDecimal.valueOf(c.embodiedGrams()).setScale(6, RoundingMode.HALF_EVEN), location, marketBased,
-                co2e(low, factor), co2e(high, factor), market);
+                co2e(low, factor), co2e(high, factor), market, methodologyVersion, energyBasis);
     }
 
     /**
@@ -149,16 +195,16 @@ public class EmissionsRecorder {
                     energy_joules_idle, energy_joules_pue_overhead, co2e_grams_embodied, batch_occupancy, gpu_key,
                     estimator_flags, energy_basis, factor_source, factor_zone, factor_valid_from, factor_valid_to,
                     factor_dataset_version, factor_status, market_coverage, market_residual_basis)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ESTIMATED',
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                         ?, ?, ?, ?, ?, ?, ?, ?)""")
-                .params(id, tenantId, inferenceRequestId, version, EstimatorV1.VERSION,
+                .params(id, tenantId, inferenceRequestId, version, c.methodologyVersion(),
                         c.total().joules(), c.low().joules(), c.high().joules(), c.pue(), f.id(),
                         c.co2eLocation().grams(), c.co2eMarket().grams(), c.co2eLow().grams(), c.co2eHigh().grams(),
                         Timestamp.from(clock.instant()), c.prefill().joules(), c.decode().joules(),
                         c.accelerator().joules(), c.host().joules(), c.idle().joules(), c.overhead().joules(),
                         c.embodiedGrams(), BigDecimal.valueOf(c.gpu().batchOccupancy()).setScale(3,
                                 RoundingMode.HALF_EVEN), c.gpu().gpuKey(), String.join(";", c.gpu().flags()),
-                        f.source(), f.zone(), Timestamp.from(f.validFrom()),
+                        c.energyBasis(), f.source(), f.zone(), Timestamp.from(f.validFrom()),
                         f.validTo() == null ? null : Timestamp.from(f.validTo()), f.datasetVersion(), f.status(),
                         c.market().coverage(), c.market().residualBasis())
                 .update();

@@ -58,7 +58,7 @@ final class CloudEvents {
         Item item = data.item();
         if (item.requestId() == null) {
             item = new Item(id, item.workloadId(), item.inputTokens(), item.outputTokens(), item.startedAt(),
-                    item.endedAt());
+                    item.endedAt(), null, null, item.nodeId());
         }
         return Candidate.of(item);
     }

@@ -24,7 +24,7 @@ final class RequestRecords {
         try {
             return Candidate.of(new Item(text(node, "requestId"), uuid(node, "workloadId"),
                     integer(node, "inputTokens"), integer(node, "outputTokens"), instant(node, "startedAt"),
-                    instant(node, "endedAt")));
+                    instant(node, "endedAt"), null, null, text(node, "nodeId")));
         } catch (FieldException e) {
             return Candidate.rejected(e.field, e.getMessage());
         }

@@ -47,7 +47,7 @@ class TelemetryController {
 
     /** The documented request record. */
     record RequestRecord(String requestId, UUID workloadId, Long inputTokens, Long outputTokens, Instant startedAt,
-            Instant endedAt) {
+            Instant endedAt, String nodeId) {
     }
 
     /** The documented CloudEvent carrying one request record as {@code data}. */
