@@ -92,6 +92,25 @@ public class GridFactors implements GridRegions {
         return new Market(intensity, coverage, residual.isPresent() ? "RESIDUAL_MIX" : "LOCATION");
     }
 
+    /** A marginal signal (WattTime MOER) valid at an instant, converted to gCO2e/kWh, with its provenance. */
+    public record Marginal(UUID id, String provider, String zone, String signalType, Instant pointTime,
+            Instant validTo, BigDecimal gco2ePerKwh, String modelVersion) {
+    }
+
+    /** The marginal signal of a region at an instant, if one was synced: kept apart from the location-based factor. */
+    public Optional<Marginal> marginal(String region, Instant at) {
+        return jdbc.sql("""
+                select id, provider, zone, signal_type, point_time, valid_to, gco2e_per_kwh, model_version
+                  from marginal_signals where region = ? and point_time <= ? and valid_to > ?
+                 order by point_time desc, model_version desc, fetched_at desc limit 1""")
+                .params(region, Timestamp.from(at), Timestamp.from(at))
+                .query((rs, n) -> new Marginal(rs.getObject("id", UUID.class), rs.getString("provider"),
+                        rs.getString("zone"), rs.getString("signal_type"), rs.getTimestamp("point_time").toInstant(),
+                        rs.getTimestamp("valid_to").toInstant(), rs.getBigDecimal("gco2e_per_kwh"),
+                        rs.getString("model_version")))
+                .optional();
+    }
+
     public BigDecimal defaultPue(String provider) {
         return DEFAULT_PUE.getOrDefault(provider, new BigDecimal("1.2"));
     }

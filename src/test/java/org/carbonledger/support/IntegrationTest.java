@@ -42,6 +42,19 @@ public abstract class IntegrationTest {
         }
     }
 
+    /** The Electricity Maps and WattTime stand-in of every integration test (one application context). */
+    protected static final GridStub GRID = new GridStub();
+
+    @org.springframework.test.context.DynamicPropertySource
+    static void gridProviders(org.springframework.test.context.DynamicPropertyRegistry registry) {
+        registry.add("carbonledger.grid.electricity-maps.base-url", GRID::url);
+        registry.add("carbonledger.grid.electricity-maps.token", () -> "em-test-token");
+        registry.add("carbonledger.grid.watttime.base-url", GRID::url);
+        registry.add("carbonledger.grid.watttime.username", () -> "wt-user");
+        registry.add("carbonledger.grid.watttime.password", () -> "wt-password");
+        registry.add("carbonledger.grid.http.backoff", () -> "PT0.01S");
+    }
+
     @LocalServerPort
     protected int port;
 

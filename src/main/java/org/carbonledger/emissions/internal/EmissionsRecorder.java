@@ -73,7 +73,8 @@ public class EmissionsRecorder {
     public record Calculation(BigDecimal pue, GridFactors.Factor factor, EstimatorV1.GpuEnergy gpu, Energy prefill,
             Energy decode, Energy accelerator, Energy host, Energy idle, Energy overhead, Energy total, Energy low,
             Energy high, BigDecimal embodiedGrams, Co2eMass co2eLocation, Co2eMass co2eMarket, Co2eMass co2eLow,
-            Co2eMass co2eHigh, GridFactors.Market market, String methodologyVersion, String energyBasis) {
+            Co2eMass co2eHigh, GridFactors.Market market, String methodologyVersion, String energyBasis,
+            GridFactors.Marginal marginal, Co2eMass co2eMarginal) {
     }
 
     /** Energy and CO2e of a request on a workload with the grid factor valid when it ended. */
@@ -146,9 +147,12 @@ public class EmissionsRecorder {
         Co2eMass location = co2e(total, factor);
         GridFactors.Market market = factors.marketBased(workload.tenantId(), factor, endedAt);
         Co2eMass marketBased = Co2eMass.ofGrams(total.kilowattHours().multiply(market.gco2ePerKwh()));
+        java.util.Optional<GridFactors.Marginal> marginal = factors.marginal(workload.region(), endedAt);
         return new Calculation(pue, factor, gpu, prefill, decode, accelerator, host, idle, overhead, total, low, high,
                 BigDecimal.valueOf(c.embodiedGrams()).setScale(6, RoundingMode.HALF_EVEN), location, marketBased,
-                co2e(low, factor), co2e(high, factor), market, methodologyVersion, energyBasis);
+                co2e(low, factor), co2e(high, factor), market, methodologyVersion, energyBasis,
+                marginal.orElse(null), marginal.map(m -> Co2eMass.ofGrams(total.kilowattHours()
+                        .multiply(m.gco2ePerKwh()))).orElse(null));
     }
 
     /**
@@ -194,9 +198,10 @@ public class EmissionsRecorder {
                     energy_joules_prefill, energy_joules_decode, energy_joules_accelerator, energy_joules_host,
                     energy_joules_idle, energy_joules_pue_overhead, co2e_grams_embodied, batch_occupancy, gpu_key,
                     estimator_flags, energy_basis, factor_source, factor_zone, factor_valid_from, factor_valid_to,
-                    factor_dataset_version, factor_status, market_coverage, market_residual_basis)
+                    factor_dataset_version, factor_status, market_coverage, market_residual_basis,
+                    factor_signal_type, marginal_signal_id, co2e_grams_marginal)
                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                        ?, ?, ?, ?, ?, ?, ?, ?)""")
+                        ?, ?, ?, ?, ?, ?, ?, ?, (select signal_type from emission_factors where id = ?), ?, ?)""")
                 .params(id, tenantId, inferenceRequestId, version, c.methodologyVersion(),
                         c.total().joules(), c.low().joules(), c.high().joules(), c.pue(), f.id(),
                         c.co2eLocation().grams(), c.co2eMarket().grams(), c.co2eLow().grams(), c.co2eHigh().grams(),
@@ -206,7 +211,9 @@ public class EmissionsRecorder {
                                 RoundingMode.HALF_EVEN), c.gpu().gpuKey(), String.join(";", c.gpu().flags()),
                         c.energyBasis(), f.source(), f.zone(), Timestamp.from(f.validFrom()),
                         f.validTo() == null ? null : Timestamp.from(f.validTo()), f.datasetVersion(), f.status(),
-                        c.market().coverage(), c.market().residualBasis())
+                        c.market().coverage(), c.market().residualBasis(), f.id(),
+                        c.marginal() == null ? null : c.marginal().id(),
+                        c.co2eMarginal() == null ? null : c.co2eMarginal().grams())
                 .update();
         return id;
     }

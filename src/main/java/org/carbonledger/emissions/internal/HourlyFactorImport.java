@@ -52,23 +52,54 @@ public class HourlyFactorImport {
     private final JdbcClient jdbc;
     private final GridFactors factors;
     private final EmissionsRecorder recorder;
+    private final MeasuredAttribution measured;
     private final Clock clock;
 
-    HourlyFactorImport(JdbcClient jdbc, GridFactors factors, EmissionsRecorder recorder, Clock clock) {
+    HourlyFactorImport(JdbcClient jdbc, GridFactors factors, EmissionsRecorder recorder, MeasuredAttribution measured,
+            Clock clock) {
         this.jdbc = jdbc;
         this.factors = factors;
         this.recorder = recorder;
+        this.measured = measured;
         this.clock = clock;
     }
 
-    private record Row(String region, Instant hour, BigDecimal gco2ePerKwh, String zone) {
+    /**
+     * One hourly location-based factor to store, with its provenance: dataset version, status, signal type
+     * ({@code average}, {@code average-lifecycle}, {@code average-direct}) and source reference.
+     */
+    public record Row(String region, Instant hour, BigDecimal gco2ePerKwh, String zone, String datasetVersion,
+            Status status, String signalType, String sourceReference) {
+    }
+
+    /** What a provider sync stored and restated; rows stored before (same dataset version and hour) are skipped. */
+    public record SignalImportResult(UUID restatementId, String label, int points, int imported, int alreadyStored,
+            int restated, int billedRestated, List<RestatementDiffLine> diff) {
     }
 
     @Transactional
     public HourlyImportResult importCsv(String csv, String datasetVersion, String source, String sourceReference,
             Status status) {
-        List<Row> rows = parse(csv);
+        List<Row> rows = parse(csv, datasetVersion, status, sourceReference);
         Instant now = clock.instant();
+        store(rows, source, true, now);
+        Restated r = restate(rows, datasetVersion, "hourly location-based factors imported (" + status + ")", now);
+        return new HourlyImportResult(r.id(), datasetVersion, status, rows.size(), r.restated(), r.billed(), r.v0(),
+                r.diff());
+    }
+
+    /** Stores hourly factors fetched from a provider (idempotent per dataset version and hour) and restates. */
+    @Transactional
+    public SignalImportResult importSignal(List<Row> rows, String source, String label) {
+        Instant now = clock.instant();
+        List<Row> stored = store(rows, source, false, now);
+        Restated r = stored.isEmpty() ? new Restated(null, 0, 0, 0, List.of())
+                : restate(stored, label, "hourly factors synced from " + source, now);
+        return new SignalImportResult(r.id(), label, rows.size(), stored.size(), rows.size() - stored.size(),
+                r.restated(), r.billed(), r.diff());
+    }
+
+    private List<Row> store(List<Row> rows, String source, boolean conflictIsError, Instant now) {
         Set<String> seen = new HashSet<>();
         for (Row row : rows) {
             if (!seen.add(row.region() + "@" + row.hour())) {
@@ -80,27 +111,32 @@ public class HourlyFactorImport {
             providers.computeIfAbsent(row.region(), r -> jdbc.sql(
                     "select provider from emission_factors where region = ? order by valid_from limit 1")
                     .param(r).query(String.class).optional()
-                    .orElseThrow(() -> ApiProblem.invalid("body", "unknown region '" + r + "'")));
+                    .orElseThrow(() -> ApiProblem.invalid(conflictIsError ? "body" : "region",
+                            "unknown region '" + r + "'")));
         }
+        List<Row> stored = new ArrayList<>();
         for (Row row : rows) {
             int inserted = jdbc.sql("""
                     insert into emission_factors (id, provider, region, basis, gco2e_per_kwh, valid_from, valid_to,
-                        dataset_version, source, source_reference, status, zone, imported_at)
-                    values (?, ?, ?, 'LOCATION', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        dataset_version, source, source_reference, status, zone, imported_at, signal_type)
+                    values (?, ?, ?, 'LOCATION', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     on conflict (region, basis, dataset_version, valid_from) do nothing""")
                     .params(UUID.randomUUID(), providers.get(row.region()), row.region(), row.gco2ePerKwh(),
                             Timestamp.from(row.hour()), Timestamp.from(row.hour().plus(1, ChronoUnit.HOURS)),
-                            datasetVersion, source, sourceReference, status.name(), row.zone(), Timestamp.from(now))
+                            row.datasetVersion(), source, row.sourceReference(), row.status().name(), row.zone(),
+                            Timestamp.from(now), row.signalType())
                     .update();
-            if (inserted == 0) {
-                throw ApiProblem.conflict("dataset version " + datasetVersion + " already has region "
+            if (inserted == 1) {
+                stored.add(row);
+            } else if (conflictIsError) {
+                throw ApiProblem.conflict("dataset version " + row.datasetVersion() + " already has region "
                         + row.region() + " hour " + row.hour());
             }
         }
-        return restate(rows, datasetVersion, status, now);
+        return stored;
     }
 
-    private List<Row> parse(String csv) {
+    private List<Row> parse(String csv, String datasetVersion, Status status, String sourceReference) {
         if (csv == null || csv.isBlank()) {
             throw ApiProblem.invalid("body", "an hourly series needs a header and at least one row");
         }
@@ -141,7 +177,7 @@ public class HourlyFactorImport {
                     throw ApiProblem.invalid("body", line + "gco2e_per_kwh must be ≥ 0, below 10000, ≤ 4 decimals");
                 }
                 String zone = r.isMapped("zone") && r.isSet("zone") && !r.get("zone").isBlank() ? r.get("zone") : null;
-                rows.add(new Row(region, hour, g, zone));
+                rows.add(new Row(region, hour, g, zone, datasetVersion, status, "average", sourceReference));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -154,10 +190,13 @@ public class HourlyFactorImport {
 
     private record Current(UUID recordId, UUID tenantId, UUID requestId, int version, String methodology,
             UUID factorId, BigDecimal co2e, BigDecimal occupancy, String flags, long in, long out, Instant endedAt,
-            boolean billed, Workload workload) {
+            boolean billed, Workload workload, String nodeId) {
     }
 
-    private HourlyImportResult restate(List<Row> rows, String datasetVersion, Status status, Instant now) {
+    private record Restated(UUID id, int restated, int billed, int v0, List<RestatementDiffLine> diff) {
+    }
+
+    private Restated restate(List<Row> rows, String datasetVersion, String reason, Instant now) {
         UUID restatementId = UUID.randomUUID();
         Map<String, List<Row>> byRegion = new TreeMap<>();
         rows.forEach(r -> byRegion.computeIfAbsent(r.region(), k -> new ArrayList<>()).add(r));
@@ -182,7 +221,8 @@ public class HourlyFactorImport {
                 if (factor.id().equals(c.factorId())) {
                     continue;
                 }
-                if (!EstimatorV1.VERSION.equals(c.methodology())) {
+                boolean isMeasured = EmissionsRecorder.MEASURED_VERSION.equals(c.methodology());
+                if (!EstimatorV1.VERSION.equals(c.methodology()) && !isMeasured) {
                     v0++;
                     continue;
                 }
@@ -191,8 +231,10 @@ public class HourlyFactorImport {
                 }
                 Double occupancy = c.flags() != null && c.flags().contains("batch-default") ? null
                         : c.occupancy().doubleValue();
-                EmissionsRecorder.Calculation calc = recorder.calculate(c.workload(), c.in(), c.out(), occupancy,
-                        factor, c.endedAt());
+                // a measured record keeps its measured energy; only the factor changes
+                EmissionsRecorder.Calculation calc = isMeasured
+                        ? measured.measuredCalculation(c.tenantId(), c.nodeId(), c.requestId(), factor)
+                        : recorder.calculate(c.workload(), c.in(), c.out(), occupancy, factor, c.endedAt());
                 recorder.insert(c.tenantId(), c.requestId(), c.version() + 1, calc);
                 restated++;
                 Key key = new Key(c.tenantId(), LocalDate.ofInstant(c.endedAt(), ZoneOffset.UTC).withDayOfMonth(1));
@@ -205,8 +247,7 @@ public class HourlyFactorImport {
         jdbc.sql("""
                 insert into emission_restatements (id, dataset_version, reason, created_at, records_restated,
                     records_billed_restated, records_v0_skipped) values (?, ?, ?, ?, ?, ?, ?)""")
-                .params(restatementId, datasetVersion, "hourly location-based factors imported (" + status + ")",
-                        Timestamp.from(now), restated, billed, v0)
+                .params(restatementId, datasetVersion, reason, Timestamp.from(now), restated, billed, v0)
                 .update();
         List<RestatementDiffLine> lines = new ArrayList<>();
         diff.forEach((key, sums) -> {
@@ -218,7 +259,7 @@ public class HourlyFactorImport {
             lines.add(new RestatementDiffLine(key.tenantId(), key.period(), counts.get(key), sums[0], sums[1],
                     sums[1].subtract(sums[0])));
         });
-        return new HourlyImportResult(restatementId, datasetVersion, status, rows.size(), restated, billed, v0, lines);
+        return new Restated(restatementId, restated, billed, v0, lines);
     }
 
     /** Latest versions of the emission records of requests in the region that ended in [from, to). */
@@ -231,7 +272,7 @@ public class HourlyFactorImport {
                                  on v.id = b.emission_record_id
                                 where v.inference_request_id = e.inference_request_id) as billed,
                        w.id as w_id, w.name, w.model, w.model_params_billion, w.gpu_model, w.gpu_count, w.region,
-                       w.pue, w.created_at
+                       w.pue, w.created_at, r.node_id
                   from emission_records e
                   join inference_requests r on r.id = e.inference_request_id
                   join workloads w on w.id = r.workload_id
@@ -249,7 +290,8 @@ public class HourlyFactorImport {
                         new Workload(rs.getObject("w_id", UUID.class), rs.getObject("tenant_id", UUID.class),
                                 rs.getString("name"), rs.getString("model"), rs.getBigDecimal("model_params_billion"),
                                 rs.getString("gpu_model"), rs.getInt("gpu_count"), rs.getString("region"),
-                                rs.getBigDecimal("pue"), rs.getTimestamp("created_at").toInstant())))
+                                rs.getBigDecimal("pue"), rs.getTimestamp("created_at").toInstant()),
+                        rs.getString("node_id")))
                 .list();
     }
 }

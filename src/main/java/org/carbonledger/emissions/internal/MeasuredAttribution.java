@@ -380,29 +380,47 @@ public class MeasuredAttribution {
         if (present < needed) {
             return false;
         }
-        Req full = requests(tenantId, nodeId, r.start(), r.end().plusNanos(1000)).stream()
-                .filter(x -> x.id().equals(requestId)).findFirst().orElseThrow();
-        record Sums(BigDecimal token, BigDecimal time, int windows) {
-        }
-        Sums sums = jdbc.sql("""
-                select coalesce(sum(energy_joules_busy + energy_joules_idle), 0) as token,
-                       coalesce(sum(energy_joules_time_rule), 0) as time, count(*) as windows
-                  from measured_attributions where inference_request_id = ?""").param(requestId)
-                .query((rs, n) -> new Sums(rs.getBigDecimal("token"), rs.getBigDecimal("time"), rs.getInt("windows")))
-                .single();
-        double token = sums.token().doubleValue();
-        double time = sums.time().doubleValue();
-        EmissionsRecorder.Calculation calc = recorder.measured(full.workload(), full.in(), full.out(),
-                full.occupancy(), token, Math.min(token, time), Math.max(token, time), full.end());
+        int windowCount = jdbc.sql("select count(*) from measured_attributions where inference_request_id = ?")
+                .param(requestId).query(Integer.class).single();
+        EmissionsRecorder.Calculation calc = measuredCalculation(tenantId, nodeId, requestId, null);
         int version = jdbc.sql("select max(version) from emission_records where inference_request_id = ?")
                 .param(requestId).query(Integer.class).single();
         UUID recordId = recorder.insert(tenantId, requestId, version + 1, calc);
         jdbc.sql("""
                 insert into measured_requests (inference_request_id, tenant_id, emission_record_id, windows,
                     restated_at) values (?, ?, ?, ?, ?)""")
-                .params(requestId, tenantId, recordId, Math.max(1, sums.windows()), Timestamp.from(clock.instant()))
+                .params(requestId, tenantId, recordId, Math.max(1, windowCount), Timestamp.from(clock.instant()))
                 .update();
         return true;
+    }
+
+    /**
+     * A measured request's calculation from its attributed shares: the token rule's joules, the range spanned by the
+     * token and time rules; priced with {@code factor}, or the factor valid at its end when null.
+     */
+    EmissionsRecorder.Calculation measuredCalculation(UUID tenantId, String nodeId, UUID requestId,
+            org.carbonledger.emissions.GridFactors.Factor factor) {
+        Req r = jdbc.sql("select started_at, ended_at from inference_requests where id = ?").param(requestId)
+                .query((rs, n) -> new Req(requestId, null, 0, 0, rs.getTimestamp(1).toInstant(),
+                        rs.getTimestamp(2).toInstant(), null))
+                .single();
+        Req full = requests(tenantId, nodeId, r.start(), r.end().plusNanos(1000)).stream()
+                .filter(x -> x.id().equals(requestId)).findFirst().orElseThrow();
+        record Sums(BigDecimal token, BigDecimal time) {
+        }
+        Sums sums = jdbc.sql("""
+                select coalesce(sum(energy_joules_busy + energy_joules_idle), 0) as token,
+                       coalesce(sum(energy_joules_time_rule), 0) as time
+                  from measured_attributions where inference_request_id = ?""").param(requestId)
+                .query((rs, n) -> new Sums(rs.getBigDecimal("token"), rs.getBigDecimal("time")))
+                .single();
+        double token = sums.token().doubleValue();
+        double time = sums.time().doubleValue();
+        return factor == null
+                ? recorder.measured(full.workload(), full.in(), full.out(), full.occupancy(), token,
+                        Math.min(token, time), Math.max(token, time), full.end())
+                : recorder.measured(full.workload(), full.in(), full.out(), full.occupancy(), token,
+                        Math.min(token, time), Math.max(token, time), factor, full.end());
     }
 
     /** One attributed window with its reconciliation, as listed to the tenant. */
