@@ -23,6 +23,8 @@ final class GenAiSpans {
 
     /** The resource attribute naming the workload a span's requests are metered against. */
     static final String WORKLOAD_ATTRIBUTE = "carbonledger.workload.id";
+    /** The resource attribute naming the node (semantic conventions' {@code host.name}): measured mode's node id. */
+    static final String NODE_ATTRIBUTE = "host.name";
     static final List<String> MARKERS = List.of("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.system");
     static final String INPUT_TOKENS = "gen_ai.usage.input_tokens";
     static final String OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
@@ -42,6 +44,7 @@ final class GenAiSpans {
         for (ResourceSpans resourceSpans : export.getResourceSpansList()) {
             String resourceWorkload = string(resourceSpans.getResource().getAttributesList(), WORKLOAD_ATTRIBUTE);
             String workload = resourceWorkload != null ? resourceWorkload : headerWorkload;
+            String node = string(resourceSpans.getResource().getAttributesList(), NODE_ATTRIBUTE);
             for (ScopeSpans scopeSpans : resourceSpans.getScopeSpansList()) {
                 for (Span span : scopeSpans.getSpansList()) {
                     if (!isGenAi(span.getAttributesList())) {
@@ -51,14 +54,14 @@ final class GenAiSpans {
                     String traceId = hex.formatHex(span.getTraceId().toByteArray());
                     String spanId = hex.formatHex(span.getSpanId().toByteArray());
                     spanIds.add(spanId);
-                    candidates.add(candidate(span, traceId, spanId, workload));
+                    candidates.add(candidate(span, traceId, spanId, workload, node));
                 }
             }
         }
         return new Mapped(candidates, spanIds, ignored);
     }
 
-    private static Candidate candidate(Span span, String traceId, String spanId, String workload) {
+    private static Candidate candidate(Span span, String traceId, String spanId, String workload, String node) {
         if (traceId.length() != 32 || traceId.equals("0".repeat(32))) {
             return Candidate.rejected("traceId", "traceId must be 16 bytes and not all zero");
         }
@@ -90,7 +93,7 @@ final class GenAiSpans {
             return Candidate.rejected("endTimeUnixNano", "the span has no start or end time");
         }
         return Candidate.of(new Item(traceId + "-" + spanId, workloadId, input, output == null ? 0L : output,
-                instant(span.getStartTimeUnixNano()), instant(span.getEndTimeUnixNano()), traceId, spanId));
+                instant(span.getStartTimeUnixNano()), instant(span.getEndTimeUnixNano()), traceId, spanId, node));
     }
 
     static boolean isGenAi(List<KeyValue> attributes) {

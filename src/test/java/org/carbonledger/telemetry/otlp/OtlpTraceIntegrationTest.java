@@ -108,7 +108,8 @@ class OtlpTraceIntegrationTest extends IntegrationTest {
     void otlpJsonWithHexIdsAndTheWorkloadFromTheHeader() {
         long end = at.getEpochSecond() * 1_000_000_000L;
         String body = """
-                {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"x"}}]},
+                {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"x"}},
+                                                             {"key":"host.name","value":{"stringValue":"dgx-7"}}]},
                   "scopeSpans":[{"scope":{"name":"openllmetry"},"spans":[
                     {"traceId":"%s","spanId":"00000000000000c1","name":"chat","kind":3,
                      "startTimeUnixNano":"%d","endTimeUnixNano":"%d",
@@ -126,6 +127,9 @@ class OtlpTraceIntegrationTest extends IntegrationTest {
         assertThat(jdbc.sql("select input_tokens + output_tokens from inference_requests where tenant_id = ? and"
                 + " request_id = ?").params(tenant.id(), TRACE + "-00000000000000c1").query(Long.class).single())
                 .isEqualTo(49L);
+        // the resource's host.name is the node measured mode attributes energy from
+        assertThat(jdbc.sql("select node_id from inference_requests where tenant_id = ? and request_id = ?")
+                .params(tenant.id(), TRACE + "-00000000000000c1").query(String.class).single()).isEqualTo("dgx-7");
     }
 
     @Test
