@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -154,9 +155,10 @@ public final class ProxyServer implements AutoCloseable {
             }
         }
         Call call = new Call(holder, route, method, path, requestModel, body, startedAt, t0);
-        HttpResponse<InputStream> response;
+        BodyChunks chunks = new BodyChunks();
+        HttpResponse<Void> response;
         try {
-            response = client.send(forward.build(), HttpResponse.BodyHandlers.ofInputStream());
+            response = client.send(forward.build(), HttpResponse.BodyHandlers.fromSubscriber(chunks));
         } catch (IOException e) {
             call.latency = System.nanoTime() - t0;
             problem(ex, 502, "Bad Gateway", "upstream " + route.upstream() + " did not answer: "
@@ -185,22 +187,32 @@ public final class ProxyServer implements AutoCloseable {
         UsageTap tap = sse ? UsageTap.sse() : UsageTap.json(JSON_CAP);
         boolean ok = status >= 200 && status < 300;
         boolean extras = metered && ok && !route.extras().isEmpty();
+        byte[] buf = new byte[BUFFER];
         if (extras && !sse && length <= JSON_CAP) {
             // the extras go in headers, which precede the body: read the (bounded) body first
-            byte[] all;
-            try (InputStream in = response.body()) {
-                all = in.readAllBytes();
+            java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream(length > 0 ? (int) length : BUFFER);
+            try {
+                for (List<ByteBuffer> bufs = chunks.next(); bufs != null; bufs = chunks.next()) {
+                    for (ByteBuffer b : bufs) {
+                        while (b.hasRemaining()) {
+                            int n = Math.min(buf.length, b.remaining());
+                            b.get(buf, 0, n);
+                            all.write(buf, 0, n);
+                        }
+                    }
+                }
             } catch (IOException e) {
                 metering.submit(call.failed(status, Outcome.UPSTREAM_ABORTED, "upstream closed mid-response"));
                 throw e;
             }
-            tap.feed(all, 0, all.length);
+            byte[] bytes = all.toByteArray();
+            tap.feed(bytes, 0, bytes.length);
             tap.finish();
             ProxyCall done = call.completed(status, tap, sse, Outcome.METERED);
             addExtras(out, route, done);
-            ex.sendResponseHeaders(status, noBody ? -1 : all.length == 0 ? -1 : all.length);
+            ex.sendResponseHeaders(status, noBody || bytes.length == 0 ? -1 : bytes.length);
             try (OutputStream os = ex.getResponseBody()) {
-                os.write(all);
+                os.write(bytes);
             } catch (IOException clientGone) {
                 metering.submit(call.completed(status, tap, sse, Outcome.CLIENT_CANCELLED));
                 return;
@@ -210,37 +222,41 @@ public final class ProxyServer implements AutoCloseable {
         }
         ex.sendResponseHeaders(status, noBody ? -1 : sse || length < 0 ? 0 : length == 0 ? -1 : length);
         OutputStream os = ex.getResponseBody();
-        byte[] buf = new byte[BUFFER];
-        try (InputStream in = response.body()) {
-            while (true) {
-                int n;
-                try {
-                    n = in.read(buf);
-                } catch (IOException upstreamGone) {
-                    tap.finish();
-                    if (metered) {
-                        metering.submit(call.failed(status, Outcome.UPSTREAM_ABORTED,
-                                "upstream closed the connection mid-response: " + upstreamGone.getMessage()));
-                    }
-                    // the client must see the same cut-off response: end the exchange without completing it
-                    throw upstreamGone;
-                }
-                if (n < 0) {
-                    break;
-                }
+        while (true) {
+            List<ByteBuffer> bufs;
+            try {
+                bufs = chunks.next();
+            } catch (IOException upstreamGone) {
+                tap.finish();
                 if (metered) {
-                    tap.feed(buf, 0, n);
+                    metering.submit(call.failed(status, Outcome.UPSTREAM_ABORTED,
+                            "upstream closed the connection mid-response: " + upstreamGone.getMessage()));
                 }
-                try {
-                    os.write(buf, 0, n);
-                    os.flush();
-                } catch (IOException clientGone) {
-                    tap.finish();
-                    if (metered && ok) {
-                        metering.submit(call.completed(status, tap, sse, Outcome.CLIENT_CANCELLED));
+                // the client must see the same cut-off response: end the exchange without completing it
+                throw upstreamGone;
+            }
+            if (bufs == null) {
+                break;
+            }
+            try {
+                for (ByteBuffer b : bufs) {
+                    while (b.hasRemaining()) {
+                        int n = Math.min(buf.length, b.remaining());
+                        b.get(buf, 0, n);
+                        if (metered) {
+                            tap.feed(buf, 0, n);
+                        }
+                        os.write(buf, 0, n);
                     }
-                    return;
                 }
+                os.flush();
+            } catch (IOException clientGone) {
+                chunks.cancel();
+                tap.finish();
+                if (metered && ok) {
+                    metering.submit(call.completed(status, tap, sse, Outcome.CLIENT_CANCELLED));
+                }
+                return;
             }
         }
         tap.finish();

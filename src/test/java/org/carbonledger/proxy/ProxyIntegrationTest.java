@@ -45,6 +45,7 @@ class ProxyIntegrationTest extends IntegrationTest {
     Tenant tenant;
     UUID chat;
     UUID other;
+    UUID withExtras;
     final AtomicBoolean storageDown = new AtomicBoolean();
 
     @BeforeEach
@@ -53,6 +54,7 @@ class ProxyIntegrationTest extends IntegrationTest {
         tenant = newTenant(unique("proxy"), 30);
         chat = newWorkload(tenant.key(), "chat", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
         other = newWorkload(tenant.key(), "other", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
+        withExtras = newWorkload(tenant.key(), "extras", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
         Path routes = dir.resolve("routes.yaml");
         Files.writeString(routes, """
                 upstreams:
@@ -73,7 +75,7 @@ class ProxyIntegrationTest extends IntegrationTest {
                   - name: default
                     upstream: replay
                     workload: %s
-                """.formatted(upstream.url(), other, chat, chat));
+                """.formatted(upstream.url(), other, withExtras, chat));
         Proxies.Storage real = proxies.storage();
         proxy = proxies.start(Proxies.Settings.of(ProxyRoutes.load(routes), 0)
                 .withSpool(dir.resolve("spool"), Duration.ofMillis(200)), calls -> {
@@ -280,6 +282,7 @@ class ProxyIntegrationTest extends IntegrationTest {
                   join inference_requests r on r.id = e.inference_request_id
                  where r.tenant_id = ? and r.request_id = ?""").params(tenant.id(), id)
                 .query(java.math.BigDecimal.class).single();
+        // the only call of its workload, so the record has the default batch occupancy the estimate assumes
         assertThat(new java.math.BigDecimal(grams)).isPositive().isEqualByComparingTo(recorded);
 
         Exchange stream = call(proxyUrl(), "POST", "/extras/v1/chat/completions", """
@@ -306,7 +309,8 @@ class ProxyIntegrationTest extends IntegrationTest {
     void whileStorageIsDownTheProxyKeepsServingAndSpoolsThenReplaysEveryCallExactlyOnce() throws Exception {
         String body = """
                 {"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello!"}]}""";
-        call(proxyUrl(), "POST", "/v1/chat/completions", body, Map.of()); // the key is known (cached) before
+        Exchange before = call(proxyUrl(), "POST", "/v1/chat/completions", body, Map.of()); // the key is now cached
+        awaitCall(Api_JSON(before.body()).get("id").asString());
         storageDown.set(true);
         List<String> ids = new java.util.ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -319,7 +323,13 @@ class ProxyIntegrationTest extends IntegrationTest {
         assertThat(storedCalls(ids)).isZero();
         // a crash after a replay stored the records but before it deleted its file leaves a copy behind
         Path copy = dir.resolve("copy.jsonl");
-        Files.copy(spool.resolve("pending.jsonl"), copy);
+        try (var files = Files.list(spool)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).toList()) {
+                Files.write(copy, Files.readAllBytes(f), java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+            }
+        }
+        assertThat(Files.readAllLines(copy)).hasSize(5);
 
         storageDown.set(false);
         awaitUntil(() -> spooledLines(spool) == 0);
