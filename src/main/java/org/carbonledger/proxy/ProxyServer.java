@@ -158,7 +158,7 @@ public final class ProxyServer implements AutoCloseable {
         BodyChunks chunks = new BodyChunks();
         HttpResponse<Void> response;
         try {
-            response = client.send(forward.build(), HttpResponse.BodyHandlers.fromSubscriber(chunks));
+            response = client.send(forward.build(), info -> chunks);
         } catch (IOException e) {
             call.latency = System.nanoTime() - t0;
             problem(ex, 502, "Bad Gateway", "upstream " + route.upstream() + " did not answer: "

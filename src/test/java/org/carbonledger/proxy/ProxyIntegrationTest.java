@@ -401,7 +401,7 @@ class ProxyIntegrationTest extends IntegrationTest {
     }
 
     private HttpRequest request(String base, String method, String path, String body, Map<String, String> headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body))
                 .header(ProxyServer.KEY_HEADER, tenant.key())
