@@ -27,6 +27,14 @@ import tools.jackson.databind.json.JsonMapper;
 public final class OpenAiReplay implements AutoCloseable {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    static {
+        // headers and body are separate writes: without TCP_NODELAY, Nagle's algorithm holds the body back until
+        // the client's delayed ACK (~40 ms). Read once, when the JDK's HTTP server is first used.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
     private static final byte[] MODELS = """
             {"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1715367049,"owned_by":"system"}]}"""
             .getBytes(StandardCharsets.UTF_8);

@@ -46,6 +46,14 @@ public final class ProxyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
+    static {
+        // headers and body are separate writes: without TCP_NODELAY, Nagle's algorithm holds the body back until
+        // the client's delayed ACK (~40 ms). Read once, when the JDK's HTTP server is first used.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     /** The header carrying the carbonledger key (scope ingest) that names the tenant; never forwarded. */
     public static final String KEY_HEADER = "X-Carbonledger-Key";
     public static final String REQUEST_ID_HEADER = "X-Carbonledger-Request-Id";
