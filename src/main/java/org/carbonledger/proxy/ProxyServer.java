@@ -130,16 +130,16 @@ public final class ProxyServer implements AutoCloseable {
         String key = ex.getRequestHeaders().getFirst(KEY_HEADER);
         if (key == null || key.isBlank()) {
             problem(ex, 401, "Unauthorized", "the proxy needs a carbonledger key with scope ingest in "
-                    + KEY_HEADER);
+                    + KEY_HEADER, KEY_HEADER);
             return;
         }
         Holder holder = keys.resolve(key);
         if (holder.invalid()) {
-            problem(ex, 401, "Unauthorized", KEY_HEADER + " is not a valid carbonledger key");
+            problem(ex, 401, "Unauthorized", KEY_HEADER + " is not a valid carbonledger key", KEY_HEADER);
             return;
         }
         if (holder.forbidden()) {
-            problem(ex, 403, "Forbidden", "the key in " + KEY_HEADER + " lacks scope ingest");
+            problem(ex, 403, "Forbidden", "the key in " + KEY_HEADER + " lacks scope ingest", KEY_HEADER);
             return;
         }
         byte[] body;
@@ -170,14 +170,15 @@ public final class ProxyServer implements AutoCloseable {
         } catch (IOException e) {
             call.latency = System.nanoTime() - t0;
             problem(ex, 502, "Bad Gateway", "upstream " + route.upstream() + " did not answer: "
-                    + e.getClass().getSimpleName());
+                    + e.getClass().getSimpleName(), null);
             if (metered) {
-                metering.submit(call.failed(0, Outcome.FAILED, "upstream did not answer: " + e));
+                metering.submit(call.failed(0, Outcome.FAILED, "upstream did not answer: "
+                        + e.getClass().getSimpleName()));
             }
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            problem(ex, 502, "Bad Gateway", "interrupted");
+            problem(ex, 502, "Bad Gateway", "interrupted", null);
             return;
         }
         call.latency = System.nanoTime() - t0;
@@ -322,10 +323,12 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
-    private static void problem(HttpExchange ex, int status, String title, String detail) throws IOException {
+    /** An RFC 9457 problem of the proxy itself; {@code field} names the header at fault, or is null. */
+    private static void problem(HttpExchange ex, int status, String title, String detail, String field)
+            throws IOException {
         String json = "{\"type\":\"about:blank\",\"title\":\"" + title + "\",\"status\":" + status
-                + ",\"detail\":\"" + detail.replace("\\", "\\\\").replace("\"", "\\\"") + "\",\"field\":\""
-                + KEY_HEADER + "\"}";
+                + ",\"detail\":\"" + detail.replace("\\", "\\\\").replace("\"", "\\\"") + "\""
+                + (field == null ? "" : ",\"field\":\"" + field + "\"") + "}";
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/problem+json");
         ex.sendResponseHeaders(status, bytes.length);

@@ -55,12 +55,23 @@ class ProxyIntegrationTest extends IntegrationTest {
         chat = newWorkload(tenant.key(), "chat", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
         other = newWorkload(tenant.key(), "other", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
         withExtras = newWorkload(tenant.key(), "extras", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
         Path routes = dir.resolve("routes.yaml");
         Files.writeString(routes, """
                 upstreams:
                   replay:
                     url: %s
+                  gone:
+                    url: http://127.0.0.1:%d
                 routes:
+                  - name: gone
+                    match:
+                      header: X-Upstream-Gone
+                    upstream: gone
+                    workload: %s
                   - name: by-header
                     match:
                       header: {name: X-Team, value: search}
@@ -75,7 +86,7 @@ class ProxyIntegrationTest extends IntegrationTest {
                   - name: default
                     upstream: replay
                     workload: %s
-                """.formatted(upstream.url(), other, withExtras, chat));
+                """.formatted(upstream.url(), closedPort, chat, other, withExtras, chat));
         Proxies.Storage real = proxies.storage();
         proxy = proxies.start(Proxies.Settings.of(ProxyRoutes.load(routes), 0)
                 .withSpool(dir.resolve("spool"), Duration.ofMillis(200)), calls -> {
@@ -290,6 +301,31 @@ class ProxyIntegrationTest extends IntegrationTest {
                 Map.of());
         String text = new String(stream.body(), StandardCharsets.UTF_8);
         assertThat(text).contains("data: [DONE]\n\n: carbonledger request-id=" + streamId(stream) + " co2e-grams=");
+    }
+
+    @Test
+    void anUpstreamThatStopsAnsweringIsA502AndAFailedCallWithoutStatus() throws Exception {
+        Exchange e = call(proxyUrl(), "POST", "/v1/chat/completions", """
+                {"model":"gpt-4o-mini","messages":[]}""", Map.of("X-Upstream-Gone", "1"));
+        assertThat(e.status()).isEqualTo(502);
+        assertThat(new String(e.body(), StandardCharsets.UTF_8)).isEqualTo("{\"type\":\"about:blank\",\"title\":"
+                + "\"Bad Gateway\",\"status\":502,\"detail\":\"upstream gone did not answer: ConnectException\"}");
+        Map<String, Object> row = awaitCallWhere("route = 'gone'");
+        assertThat(row).containsEntry("outcome", "FAILED").containsEntry("upstream_status", 0)
+                .containsEntry("usage_source", "NONE").containsEntry("reason", "upstream did not answer: ConnectException");
+        assertThat(inferenceRequests((String) row.get("request_id"))).isZero();
+    }
+
+    @Test
+    void aKeyWithoutTheIngestScopeIsRefused() throws Exception {
+        var readOnly = api.post(tenant.key(), "/v1/api-keys", org.carbonledger.support.Api.map("scopes",
+                List.of("read")));
+        assertThat(readOnly.status()).as(readOnly.toString()).isEqualTo(201);
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(proxyUrl() + "/v1/models"))
+                .header(ProxyServer.KEY_HEADER, readOnly.text("apiKey")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(403);
+        assertThat(r.body()).isEqualTo("{\"type\":\"about:blank\",\"title\":\"Forbidden\",\"status\":403,"
+                + "\"detail\":\"the key in X-Carbonledger-Key lacks scope ingest\",\"field\":\"X-Carbonledger-Key\"}");
     }
 
     @Test
