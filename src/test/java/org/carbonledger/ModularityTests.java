@@ -18,7 +18,7 @@ class ModularityTests {
     @Test
     void theSeedModulesExist() {
         assertThat(modules.stream().map(m -> m.getIdentifier().toString()))
-                .contains("shared", "workload", "telemetry", "emissions", "offsets", "billing", "receipts", "cli");
+                .contains("shared", "workload", "telemetry", "emissions", "offsets", "billing", "receipts", "proxy", "cli");
     }
 
     @Test

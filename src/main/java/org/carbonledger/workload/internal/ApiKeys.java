@@ -84,11 +84,16 @@ public class ApiKeys {
     }
 
     public Optional<Caller> resolve(String key) {
+        return resolveHash(sha256(key));
+    }
+
+    /** As {@link #resolve(String)} for a key known only by its SHA-256 hash (the form keys are stored in). */
+    public Optional<Caller> resolveHash(byte[] secretHash) {
         Instant now = clock.instant();
         var caller = jdbc.sql("""
                 select id, role, tenant_id, prefix, scopes, last_used_at from api_keys
                  where secret_hash = ? and revoked_at is null and (expires_at is null or expires_at > ?)""")
-                .params(sha256(key), Timestamp.from(now))
+                .params(secretHash, Timestamp.from(now))
                 .query((rs, n) -> {
                     Timestamp lastUsed = rs.getTimestamp("last_used_at");
                     UUID id = rs.getObject("id", UUID.class);
