@@ -214,8 +214,12 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
     void theWholeChainAnswersAsDocumented() {
         clock.set(Instant.parse("2026-10-01T00:00:00Z"));
         String prefix = unique("VCS-api");
+        String project = unique("981");
+        call(OPERATOR_KEY, "post", "/v1/offsets/products", "/v1/offsets/products", 201, Api.map("registry", "VERRA",
+                "projectId", project, "name", "Rimba Raya", "kind", "REMOVAL", "methodology", "VM0004",
+                "country", "ID", "pricePerTonne", 30, "currency", "USD"));
         call(OPERATOR_KEY, "post", "/v1/offsets/lots", "/v1/offsets/lots", 201, Api.map("registry", "VERRA",
-                "projectId", "VCS-981", "projectName", "Rimba Raya", "kind", "REMOVAL", "vintage", 2019,
+                "projectId", project, "vintage", 2019,
                 "serialPrefix", prefix, "serialFirst", 1, "serialLast", 100, "pricePerTonne", 25, "currency", "USD"));
         call(OPERATOR_KEY, "get", "/v1/offsets/lots", "/v1/offsets/lots", 200, null);
 
@@ -223,6 +227,7 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
                 Api.map("name", unique("Contract Co"), "currency", "EUR", "pricePerTonne", 150));
         String key = tenant.text("apiKey");
         call(key, "get", "/v1/tenants/me", "/v1/tenants/me", 200, null);
+        call(key, "get", "/v1/offsets/products", "/v1/offsets/products", 200, null);
 
         var apiKey = call(key, "post", "/v1/api-keys", "/v1/api-keys", 201, Api.map("scopes", List.of("read")));
         String apiKeyId = apiKey.text("id");
@@ -348,8 +353,8 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
         assertThat(badEnum.text("field")).isEqualTo("registry");
 
         String prefix = unique("VCS-overlap");
-        var lot = Api.map("registry", "GOLD_STANDARD", "projectId", "GS-1", "projectName", "Cookstoves",
-                "kind", "AVOIDANCE", "vintage", 2021, "serialPrefix", prefix, "serialFirst", 10, "serialLast", 20,
+        ensureProduct("GOLD_STANDARD", "GS-1", "AVOIDANCE");
+        var lot = Api.map("registry", "GOLD_STANDARD", "projectId", "GS-1", "vintage", 2021, "serialPrefix", prefix, "serialFirst", 10, "serialLast", 20,
                 "pricePerTonne", 12.5, "currency", "USD");
         call(OPERATOR_KEY, "post", "/v1/offsets/lots", "/v1/offsets/lots", 201, lot);
         var overlap = call(OPERATOR_KEY, "post", "/v1/offsets/lots", "/v1/offsets/lots", 409, lot);

@@ -1,6 +1,5 @@
 package org.carbonledger.offsets.web;
 
-import org.springframework.web.bind.annotation.RequestParam;
 import org.carbonledger.shared.audit.AuditLog;
 import org.carbonledger.shared.web.PageRequest;
 import org.carbonledger.shared.web.RequiresScope;
@@ -18,6 +17,9 @@ import java.math.BigDecimal;
 import java.util.UUID;
 import org.carbonledger.offsets.OffsetLot;
 import org.carbonledger.offsets.OffsetLots;
+import org.carbonledger.offsets.OffsetProduct;
+import org.carbonledger.offsets.OffsetProducts;
+import java.util.List;
 import org.carbonledger.offsets.Retirement;
 import org.carbonledger.offsets.Retirements;
 import org.carbonledger.shared.Caller;
@@ -36,29 +38,78 @@ import org.springframework.web.bind.annotation.RestController;
 class OffsetController {
 
     private final OffsetLots lots;
+    private final OffsetProducts products;
     private final Retirements retirements;
     private final CallerContext callers;
     private final AuditLog audit;
 
-    OffsetController(OffsetLots lots, Retirements retirements, CallerContext callers, AuditLog audit) {
+    OffsetController(OffsetLots lots, OffsetProducts products, Retirements retirements, CallerContext callers,
+            AuditLog audit) {
         this.lots = lots;
+        this.products = products;
         this.retirements = retirements;
         this.callers = callers;
         this.audit = audit;
     }
 
+    record CreateProduct(@NotNull OffsetLot.Registry registry,
+            @NotBlank @Size(max = 100) String projectId,
+            @NotBlank @Size(max = 300) String name,
+            @NotNull OffsetLot.Kind kind,
+            @NotBlank @Size(max = 200) String methodology,
+            @NotNull @Pattern(regexp = "[A-Z]{2}", message = "must be an ISO 3166-1 alpha-2 code such as IN")
+            String country,
+            @DecimalMin(value = "0", message = "must not be negative")
+            @Digits(integer = 15, fraction = 4, message = "at most 15 digits and 4 decimals") BigDecimal pricePerTonne,
+            @Pattern(regexp = "[A-Z]{3}", message = "must be an ISO 4217 code such as USD") String currency) {
+    }
+
+    /** Adds a registry project's credits to the catalog; with a price per tonne, tenants can be priced by it. */
+    @PostMapping("/v1/offsets/products")
+    @ResponseStatus(HttpStatus.CREATED)
+    @RequiresScope(Scope.OPERATOR)
+    OffsetProduct createProduct(@Valid @RequestBody CreateProduct body) {
+        callers.requireOperator();
+        if (!java.util.Set.of(java.util.Locale.getISOCountries()).contains(body.country())) {
+            throw ApiProblem.invalid("country", "'" + body.country() + "' is not an ISO 3166-1 alpha-2 country");
+        }
+        if ((body.pricePerTonne() == null) != (body.currency() == null)) {
+            throw ApiProblem.invalid(body.pricePerTonne() == null ? "pricePerTonne" : "currency",
+                    "pricePerTonne and currency go together");
+        }
+        Money price = body.pricePerTonne() == null ? null : money(body.pricePerTonne(), body.currency());
+        OffsetProduct product = products.add(new OffsetProducts.NewProduct(body.registry(), body.projectId().trim(),
+                body.name().trim(), body.kind(), body.methodology().trim(), body.country(), price));
+        audit.record(AuditLog.Action.OFFSET_LOT_CREATED, "offset-product", product.id());
+        return product;
+    }
+
+    /** The catalog, readable by tenants choosing what they are priced by and what their emissions are covered by. */
+    @GetMapping("/v1/offsets/products")
+    @RequiresScope(Scope.READ)
+    PageRequest.Page<OffsetProduct> products(@RequestParam(required = false) Integer limit,
+            @RequestParam(required = false) String cursor) {
+        return products.list(PageRequest.of(limit, cursor));
+    }
+
     record CreateLot(@NotNull OffsetLot.Registry registry,
             @NotBlank @Size(max = 100) String projectId,
-            @NotBlank @Size(max = 300) String projectName,
-            @NotNull OffsetLot.Kind kind,
-            @NotNull @Min(1990) @Max(2100) Integer vintage,
-            @NotBlank @Size(max = 100) @Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._/-]*",
-                    message = "letters, digits and . _ / - only") String serialPrefix,
-            @NotNull @Min(0) Long serialFirst,
-            @NotNull @Min(0) Long serialLast,
+            @Min(1990) @Max(2100) Integer vintage,
+            @Size(max = 300) String serialBlock,
+            @Size(max = 100) String serialPrefix,
+            @Min(0) Long serialFirst,
+            @Min(0) Long serialLast,
             @NotNull @DecimalMin(value = "0", message = "must not be negative")
             @Digits(integer = 15, fraction = 4, message = "at most 15 digits and 4 decimals") BigDecimal pricePerTonne,
             @NotNull @Pattern(regexp = "[A-Z]{3}", message = "must be an ISO 4217 code such as USD") String currency) {
+    }
+
+    private static Money money(BigDecimal amount, String currency) {
+        try {
+            return Money.of(amount, currency);
+        } catch (IllegalArgumentException e) {
+            throw ApiProblem.invalid("currency", "'" + currency + "' is not an ISO 4217 currency");
+        }
     }
 
     @PostMapping("/v1/offsets/lots")
@@ -66,18 +117,25 @@ class OffsetController {
     @RequiresScope(Scope.OPERATOR)
     OffsetLot create(@Valid @RequestBody CreateLot body) {
         callers.requireOperator();
-        Money price;
-        try {
-            price = Money.of(body.pricePerTonne(), body.currency());
-        } catch (IllegalArgumentException e) {
-            throw ApiProblem.invalid("currency",
-                    "'" + body.currency() + "' is not an ISO 4217 currency");
-        }
-        OffsetLot lot = lots.add(new OffsetLots.NewLot(body.registry(), body.projectId().trim(),
-                body.projectName().trim(), body.kind(), body.vintage(), body.serialPrefix(), body.serialFirst(),
-                body.serialLast(), price));
+        OffsetLot lot = lots.add(new OffsetLots.NewLot(body.registry(), body.projectId().trim(), body.vintage(),
+                body.serialBlock(), body.serialPrefix(), body.serialFirst(), body.serialLast(),
+                money(body.pricePerTonne(), body.currency())));
         audit.record(AuditLog.Action.OFFSET_LOT_CREATED, "offset-lot", lot.id());
         return lot;
+    }
+
+    record ImportedLots(int count, List<OffsetLot> items) {
+    }
+
+    /** Imports lots from CSV (columns in docs/api/README.md): every row or, on the first bad row, none. */
+    @PostMapping(path = "/v1/offsets/lots/import", consumes = "text/csv")
+    @ResponseStatus(HttpStatus.CREATED)
+    @RequiresScope(Scope.OPERATOR)
+    ImportedLots importLots(@RequestBody String csv) {
+        callers.requireOperator();
+        List<OffsetLot> added = lots.importCsv(csv);
+        added.forEach(l -> audit.record(AuditLog.Action.OFFSET_LOT_CREATED, "offset-lot", l.id()));
+        return new ImportedLots(added.size(), added);
     }
 
     @GetMapping("/v1/offsets/lots")
