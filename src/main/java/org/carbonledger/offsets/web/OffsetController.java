@@ -17,6 +17,11 @@ import java.math.BigDecimal;
 import java.util.UUID;
 import org.carbonledger.offsets.OffsetLot;
 import org.carbonledger.offsets.OffsetLots;
+import org.carbonledger.offsets.AllocationPolicies;
+import org.carbonledger.offsets.AllocationPolicy;
+import org.carbonledger.offsets.internal.AllocationLedger;
+import org.carbonledger.workload.Tenants;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.carbonledger.offsets.OffsetProduct;
 import org.carbonledger.offsets.OffsetProducts;
 import java.util.List;
@@ -42,9 +47,15 @@ class OffsetController {
     private final Retirements retirements;
     private final CallerContext callers;
     private final AuditLog audit;
+    private final AllocationPolicies policies;
+    private final AllocationLedger ledger;
+    private final Tenants tenants;
 
     OffsetController(OffsetLots lots, OffsetProducts products, Retirements retirements, CallerContext callers,
-            AuditLog audit) {
+            AuditLog audit, AllocationPolicies policies, AllocationLedger ledger, Tenants tenants) {
+        this.policies = policies;
+        this.ledger = ledger;
+        this.tenants = tenants;
         this.lots = lots;
         this.products = products;
         this.retirements = retirements;
@@ -159,5 +170,54 @@ class OffsetController {
     PageRequest.Page<Retirement> allRetirements(@RequestParam(required = false) UUID tenantId,
             @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
         return retirements.all(tenantId, PageRequest.of(limit, cursor));
+    }
+
+    record AllocationPolicyBody(Boolean removalOnly,
+            @Min(1990) @Max(2100) Integer minVintage,
+            @Size(min = 1, max = 4) List<OffsetLot.@NotNull Registry> registries,
+            UUID productId,
+            AllocationPolicy.RetirementOrder retirementOrder) {
+    }
+
+    /** The calling tenant's allocation policy (any lot, oldest vintage first, when none was set). */
+    @GetMapping("/v1/offsets/policy")
+    @RequiresScope(Scope.READ)
+    AllocationPolicy policy() {
+        return policies.get(callers.requireTenant());
+    }
+
+    /** Replaces the calling tenant's allocation policy; it applies to retirements from now on. */
+    @PutMapping("/v1/offsets/policy")
+    @RequiresScope(Scope.BILLING_ADMIN)
+    AllocationPolicy putPolicy(@Valid @RequestBody AllocationPolicyBody body) {
+        return policies.put(callers.requireTenant(), new AllocationPolicy(Boolean.TRUE.equals(body.removalOnly()),
+                body.minVintage(), body.registries(), body.productId(),
+                body.retirementOrder() == null ? AllocationPolicy.RetirementOrder.OLDEST_VINTAGE_FIRST
+                        : body.retirementOrder()));
+    }
+
+    record RecordRetirement(@NotNull UUID tenantId,
+            @NotNull UUID lotId,
+            @NotNull @Min(1) @Max(1_000_000_000) Long tonnes,
+            @NotBlank @Size(max = 200) String registryRetirementId,
+            @Size(min = 1, max = 300) String beneficiary,
+            @NotBlank @Size(max = 1000) String reason) {
+    }
+
+    /**
+     * Operators: records a retirement made in a registry account for a tenant — the next free serials of a lot —
+     * and covers the tenant's outstanding paid emissions from it.
+     */
+    @PostMapping("/v1/operator/retirements")
+    @ResponseStatus(HttpStatus.CREATED)
+    @RequiresScope(Scope.OPERATOR)
+    Retirement recordRetirement(@Valid @RequestBody RecordRetirement body) {
+        callers.requireOperator();
+        var tenant = tenants.find(body.tenantId()).orElseThrow(() -> ApiProblem.invalid("tenantId",
+                "tenant " + body.tenantId() + " does not exist"));
+        String beneficiary = body.beneficiary() != null ? body.beneficiary().trim() : tenant.name();
+        UUID id = ledger.recordRegistryRetirement(new AllocationLedger.RegistryRetirement(body.tenantId(),
+                body.lotId(), body.tonnes(), body.registryRetirementId().trim(), beneficiary, body.reason().trim()));
+        return retirements.get(id);
     }
 }
