@@ -130,8 +130,18 @@ public class Invoices {
         }
         BigDecimal usageGrams = unbilled.stream().filter(u -> u.grams().signum() > 0).map(Unbilled::grams)
                 .reduce(BigDecimal.ZERO, BigDecimal::add);
-        Money price = policy.effectivePrice(policy.pricingMode() == BillingPolicy.PricingMode.FIXED
-                ? policy.pricePerTonne() : passThroughPrice(policy.currency(), usageGrams));
+        BillingPolicies.ProductPrice product = policy.pricingMode() == BillingPolicy.PricingMode.PRODUCT
+                ? productPrice(policy) : null;
+        BigDecimal base = switch (policy.pricingMode()) {
+            case FIXED -> policy.pricePerTonne();
+            case PASS_THROUGH -> passThroughPrice(policy.currency(), usageGrams);
+            case PRODUCT -> product.pricePerTonne();
+        };
+        Money price = policy.effectivePrice(base);
+        String priced = product == null ? "" : ", priced as " + product.label() + " at "
+                + base.stripTrailingZeros().toPlainString() + " " + policy.currency() + "/t"
+                + (policy.marginPercent().signum() > 0 ? " + " + policy.marginPercent().stripTrailingZeros()
+                        .toPlainString() + "% margin" : "");
 
         UUID invoiceId = UUID.randomUUID();
         long sequence = jdbc.sql("select nextval('invoice_numbers')").query(Long.class).single();
@@ -140,11 +150,12 @@ public class Invoices {
         Instant now = clock.instant();
         jdbc.sql("""
                 insert into invoices (id, tenant_id, number, period_start, period_end, status, currency, total_amount,
-                                      co2e_grams, pricing_mode, uncertainty, created_at, updated_at)
-                values (?, ?, ?, ?, ?, 'OPEN', ?, 0, 0, ?, ?, ?, ?)""")
+                                      co2e_grams, pricing_mode, uncertainty, created_at, updated_at,
+                                      offset_product_id, base_price_per_tonne)
+                values (?, ?, ?, ?, ?, 'OPEN', ?, 0, 0, ?, ?, ?, ?, ?, ?)""")
                 .params(invoiceId, tenantId, number, period.start(), period.end(), policy.currency(),
                         policy.pricingMode().name(), policy.uncertainty().name(), Timestamp.from(now),
-                        Timestamp.from(now))
+                        Timestamp.from(now), product == null ? null : product.id(), product == null ? null : base)
                 .update();
         Money total = Money.zero(price.currency());
         BigDecimal totalGrams = BigDecimal.ZERO;
@@ -163,7 +174,8 @@ public class Invoices {
             };
             String basis = policy.uncertainty() == BillingPolicy.Uncertainty.UPPER_BOUND ? ", upper bound" : "";
             UUID lineId = insertLine(invoiceId, tenantId, key.kind(), workload.id(), workload.model(),
-                    what + ", " + workload.name() + " (" + workload.model() + ")" + basis, entry.getValue().size(),
+                    what + ", " + workload.name() + " (" + workload.model() + ")" + basis + priced,
+                    entry.getValue().size(),
                     energy, mass, price.amount(), amount);
             for (Unbilled u : entry.getValue()) {
                 jdbc.sql("""
@@ -189,6 +201,15 @@ public class Invoices {
     static Money priceOf(BigDecimal grams, Money pricePerTonne) {
         return new Money(grams.multiply(pricePerTonne.amount()).divide(Co2eMass.GRAMS_PER_TONNE),
                 pricePerTonne.currency()).rounded();
+    }
+
+    /** The offset product's list price, checked again at close (the policy was checked when stored). */
+    private BillingPolicies.ProductPrice productPrice(BillingPolicy policy) {
+        BillingPolicies.ProductPrice product = policies.productPrice(policy.offsetProductId())
+                .filter(p -> p.pricePerTonne() != null && p.currency().equals(policy.currency()))
+                .orElseThrow(() -> ApiProblem.conflict("the billing policy prices by offset product "
+                        + policy.offsetProductId() + ", which has no price in " + policy.currency()));
+        return product;
     }
 
     /**

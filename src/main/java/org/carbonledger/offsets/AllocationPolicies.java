@@ -18,9 +18,12 @@ public class AllocationPolicies {
     private final Tenants tenants;
     private final OffsetProducts products;
     private final Clock clock;
+    private final org.carbonledger.billing.BillingPolicies billing;
 
-    AllocationPolicies(JdbcClient jdbc, Tenants tenants, OffsetProducts products, Clock clock) {
+    AllocationPolicies(JdbcClient jdbc, Tenants tenants, OffsetProducts products, Clock clock,
+            org.carbonledger.billing.BillingPolicies billing) {
         this.jdbc = jdbc;
+        this.billing = billing;
         this.tenants = tenants;
         this.products = products;
         this.clock = clock;
@@ -37,6 +40,21 @@ public class AllocationPolicies {
                             AllocationPolicy.RetirementOrder.valueOf(rs.getString("retirement_order")));
                 })
                 .optional().orElse(AllocationPolicy.ANY);
+    }
+
+    /**
+     * The policy retirement applies: the stored one, and when it names no product but the tenant is priced by an
+     * offset product, that product — a tenant billed for a product's credits is covered by them.
+     */
+    public AllocationPolicy effective(UUID tenantId) {
+        AllocationPolicy p = get(tenantId);
+        var pricing = billing.get(tenantId);
+        if (p.productId() == null
+                && pricing.pricingMode() == org.carbonledger.billing.BillingPolicy.PricingMode.PRODUCT) {
+            return new AllocationPolicy(p.removalOnly(), p.minVintage(), p.registries(), pricing.offsetProductId(),
+                    p.retirementOrder());
+        }
+        return p;
     }
 
     /** Replaces the policy; it applies to retirements from now on (what is retired stays allocated). */

@@ -179,7 +179,7 @@ public class AllocationLedger {
         OffsetLot lot = jdbc.sql("select * from offset_lots where id = ? for update").param(r.lotId())
                 .query(OffsetLots::map).optional()
                 .orElseThrow(() -> ApiProblem.invalid("lotId", "offset lot " + r.lotId() + " does not exist"));
-        String refusal = policies.get(r.tenantId()).refusal(lot);
+        String refusal = policies.effective(r.tenantId()).refusal(lot);
         if (refusal != null) {
             throw new ApiProblem(HttpStatus.CONFLICT, "Lot outside the tenant's policy", refusal, "lotId");
         }
@@ -240,7 +240,7 @@ public class AllocationLedger {
      * fewer when they run out.
      */
     private List<Open> retire(UUID tenantId, InvoicePaid paid, long tonnes) {
-        AllocationPolicy policy = policies.get(tenantId);
+        AllocationPolicy policy = policies.effective(tenantId);
         StringBuilder sql = new StringBuilder("""
                 select l.* from offset_lots l where l.retired_tonnes < l.serial_last - l.serial_first + 1""");
         List<Object> params = new java.util.ArrayList<>();
