@@ -282,6 +282,7 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
         call(key, "put", "/v1/offsets/policy", "/v1/offsets/policy", 200, Api.map("minVintage", 2019,
                 "registries", java.util.List.of("VERRA", "PURO_EARTH"), "retirementOrder", "LOWEST_PRICE_FIRST"));
         call(key, "get", "/v1/offsets/policy", "/v1/offsets/policy", 200, null);
+        call(key, "get", "/v1/offsets/coverage", "/v1/offsets/coverage?from=2026-09-01&to=2026-11-01", 200, null);
         var tooMany = call(OPERATOR_KEY, "post", "/v1/operator/retirements", "/v1/operator/retirements", 409,
                 Api.map("tenantId", tenant.text("id"), "lotId", lots.body().path("items").get(0).path("id").asString(),
                         "tonnes", 1_000_000_000, "registryRetirementId", unique("RET"), "reason", "contract"));

@@ -18,6 +18,7 @@ import java.util.UUID;
 import org.carbonledger.offsets.OffsetLot;
 import org.carbonledger.offsets.OffsetLots;
 import org.carbonledger.offsets.AllocationPolicies;
+import org.carbonledger.offsets.CoverageReport;
 import org.carbonledger.offsets.AllocationPolicy;
 import org.carbonledger.offsets.internal.AllocationLedger;
 import org.carbonledger.workload.Tenants;
@@ -50,9 +51,14 @@ class OffsetController {
     private final AllocationPolicies policies;
     private final AllocationLedger ledger;
     private final Tenants tenants;
+    private final CoverageReport coverage;
+    private final java.time.Clock clock;
 
     OffsetController(OffsetLots lots, OffsetProducts products, Retirements retirements, CallerContext callers,
-            AuditLog audit, AllocationPolicies policies, AllocationLedger ledger, Tenants tenants) {
+            AuditLog audit, AllocationPolicies policies, AllocationLedger ledger, Tenants tenants,
+            CoverageReport coverage, java.time.Clock clock) {
+        this.coverage = coverage;
+        this.clock = clock;
         this.policies = policies;
         this.ledger = ledger;
         this.tenants = tenants;
@@ -219,5 +225,25 @@ class OffsetController {
         UUID id = ledger.recordRegistryRetirement(new AllocationLedger.RegistryRetirement(body.tenantId(),
                 body.lotId(), body.tonnes(), body.registryRetirementId().trim(), beneficiary, body.reason().trim()));
         return retirements.get(id);
+    }
+
+    static final int COVERAGE_MAX_DAYS = 732;
+
+    /** The calling tenant's coverage of requests that ended in [from, to) (UTC dates; default: the last 90 days). */
+    @GetMapping("/v1/offsets/coverage")
+    @RequiresScope(Scope.READ)
+    CoverageReport.Coverage coverage(@RequestParam(required = false) java.time.LocalDate from,
+            @RequestParam(required = false) java.time.LocalDate to) {
+        UUID tenant = callers.requireTenant();
+        java.time.LocalDate end = to != null ? to
+                : java.time.LocalDate.now(clock.withZone(java.time.ZoneOffset.UTC)).plusDays(1);
+        java.time.LocalDate start = from != null ? from : end.minusDays(90);
+        if (!end.isAfter(start)) {
+            throw ApiProblem.invalid("to", "must be after from (" + start + "): the window is [from, to)");
+        }
+        if (java.time.temporal.ChronoUnit.DAYS.between(start, end) > COVERAGE_MAX_DAYS) {
+            throw ApiProblem.invalid("from", "the window is at most " + COVERAGE_MAX_DAYS + " days");
+        }
+        return coverage.of(tenant, start, end);
     }
 }
