@@ -61,7 +61,8 @@ public class OffsetLots {
             throw ApiProblem.invalid("body", "a lot import needs a header and at least one row");
         }
         List<OffsetLot> added = new ArrayList<>();
-        CSVFormat format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).setTrim(true).get();
+        CSVFormat format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).setTrim(true)
+                .setDuplicateHeaderMode(org.apache.commons.csv.DuplicateHeaderMode.DISALLOW).get();
         try (CSVParser parser = format.parse(new StringReader(csv))) {
             for (String column : List.of("registry", "project_id", "price_per_tonne", "currency")) {
                 if (!parser.getHeaderMap().containsKey(column)) {
@@ -76,7 +77,7 @@ public class OffsetLots {
                 String at = "lines[" + (r.getRecordNumber() + 1) + "].";
                 added.add(add(row(r, at), at));
             }
-        } catch (IOException | UncheckedIOException | IllegalStateException e) {
+        } catch (IOException | UncheckedIOException | IllegalStateException | IllegalArgumentException e) {
             throw ApiProblem.invalid("body", "not readable as CSV: " + e.getMessage());
         }
         if (added.isEmpty()) {
@@ -195,8 +196,8 @@ public class OffsetLots {
             if (lot.serialFirst() == null || lot.serialFirst() < 0) {
                 throw ApiProblem.invalid(fFirst, "a first serial ≥ 0 is required");
             }
-            if (lot.serialLast() == null) {
-                throw ApiProblem.invalid(fLast, "a last serial is required");
+            if (lot.serialLast() == null || lot.serialLast() == Long.MAX_VALUE) {
+                throw ApiProblem.invalid(fLast, "a last serial below " + Long.MAX_VALUE + " is required");
             }
             if (lot.serialLast() < lot.serialFirst()) {
                 throw ApiProblem.invalid(fLast, "serialLast " + lot.serialLast() + " is before serialFirst "

@@ -85,5 +85,8 @@ class CoverageReportIntegrationTest extends IntegrationTest {
         assertThat(r.text("field")).isEqualTo("to");
         var tooLong = api.get(t.key(), "/v1/offsets/coverage?from=2020-01-01&to=2026-09-01");
         assertThat(tooLong.text("field")).isEqualTo("from");
+        var farFuture = api.get(t.key(), "/v1/offsets/coverage?from=9999-12-01&to=%2B10000-01-05");
+        assertThat(farFuture.status()).isEqualTo(400);
+        assertThat(farFuture.text("field")).isEqualTo("to");
     }
 }

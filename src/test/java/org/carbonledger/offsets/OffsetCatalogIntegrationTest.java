@@ -222,4 +222,22 @@ class OffsetCatalogIntegrationTest extends IntegrationTest {
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.text("field")).isEqualTo("country");
     }
+
+    @Test
+    void aCsvWithADuplicateColumnIsRefused() {
+        var r = importCsv("registry,project_id,price_per_tonne,currency,currency\nOTHER,x,1,USD,EUR\n");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.text("field")).isEqualTo("body");
+        assertThat(r.text("detail")).startsWith("not readable as CSV: ");
+    }
+
+    @Test
+    void theLastSerialMustLeaveRoomForItsRange() {
+        String prefix = unique("MAX");
+        ensureProduct("OTHER", prefix, "REMOVAL");
+        var r = lot(Api.map("registry", "OTHER", "projectId", prefix, "vintage", 2020, "serialPrefix", prefix,
+                "serialFirst", 1, "serialLast", Long.MAX_VALUE, "pricePerTonne", 1, "currency", "USD"));
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.text("field")).isEqualTo("serialLast");
+    }
 }

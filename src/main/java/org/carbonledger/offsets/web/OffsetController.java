@@ -238,6 +238,12 @@ class OffsetController {
         java.time.LocalDate end = to != null ? to
                 : java.time.LocalDate.now(clock.withZone(java.time.ZoneOffset.UTC)).plusDays(1);
         java.time.LocalDate start = from != null ? from : end.minusDays(90);
+        if (start.getYear() < 1970 || start.getYear() > 9999) {
+            throw ApiProblem.invalid("from", "must be a day between 1970 and 9999");
+        }
+        if (end.getYear() < 1970 || end.getYear() > 9999) {
+            throw ApiProblem.invalid("to", "must be a day between 1970 and 9999");
+        }
         if (!end.isAfter(start)) {
             throw ApiProblem.invalid("to", "must be after from (" + start + "): the window is [from, to)");
         }
