@@ -134,7 +134,7 @@ public class Invoices {
                 ? productPrice(policy) : null;
         BigDecimal base = switch (policy.pricingMode()) {
             case FIXED -> policy.pricePerTonne();
-            case PASS_THROUGH -> passThroughPrice(policy.currency(), usageGrams);
+            case PASS_THROUGH -> passThroughPrice(tenantId, policy.currency(), usageGrams);
             case PRODUCT -> product.pricePerTonne();
         };
         Money price = policy.effectivePrice(base);
@@ -213,17 +213,27 @@ public class Invoices {
     }
 
     /**
-     * Pass-through: the mean lot price of the credits that retirement at payment would take next (oldest vintage
-     * first, whole tonnes, lots in the invoice currency), estimated at close.
+     * Pass-through: the mean lot price of the credits that retirement at payment would take next (whole tonnes, lots
+     * in the invoice currency, those the tenant's allocation policy allows in its order — read from the offsets
+     * module's policy table), estimated at close.
      */
-    private BigDecimal passThroughPrice(String currency, BigDecimal grams) {
+    private BigDecimal passThroughPrice(UUID tenantId, String currency, BigDecimal grams) {
         long tonnes = Math.max(1, Co2eMass.ofGrams(grams.max(BigDecimal.ZERO)).wholeTonnesToCover());
         record Lot(long available, BigDecimal price) {
         }
         List<Lot> lots = jdbc.sql("""
-                select serial_last - serial_first + 1 - retired_tonnes, price_per_tonne from offset_lots
-                 where retired_tonnes < serial_last - serial_first + 1 and currency = ?
-                 order by vintage, created_at, id""").param(currency)
+                select l.serial_last - l.serial_first + 1 - l.retired_tonnes, l.price_per_tonne
+                  from offset_lots l
+                  left join offset_allocation_policies p on p.tenant_id = ?
+                 where l.retired_tonnes < l.serial_last - l.serial_first + 1 and l.currency = ?
+                   and (p.tenant_id is null
+                        or ((not p.removal_only or l.kind = 'REMOVAL')
+                            and (p.min_vintage is null or l.vintage >= p.min_vintage)
+                            and (p.registries is null or l.registry = any (p.registries))
+                            and (p.product_id is null or l.product_id = p.product_id)))
+                 order by case p.retirement_order when 'NEWEST_VINTAGE_FIRST' then -l.vintage else 0 end,
+                          case p.retirement_order when 'LOWEST_PRICE_FIRST' then l.price_per_tonne else 0 end,
+                          l.vintage, l.created_at, l.id""").params(tenantId, currency)
                 .query((rs, n) -> new Lot(rs.getLong(1), rs.getBigDecimal(2))).list();
         BigDecimal cost = BigDecimal.ZERO;
         long priced = 0;

@@ -110,6 +110,31 @@ class AllocationPolicyIntegrationTest extends IntegrationTest {
     }
 
     @Test
+    void passThroughPricesTheLotsThePolicyAllows() {
+        String currency = "SEK";
+        UUID cheap = product("OTHER", "AVOIDANCE");
+        UUID chosen = product("OTHER", "REMOVAL");
+        for (var lot : List.of(Map.of("p", cheap, "vintage", 2001, "price", 10),
+                Map.of("p", chosen, "vintage", 2024, "price", 77))) {
+            String projectId = jdbc.sql("select registry_project_id from offset_products where id = ?")
+                    .param(lot.get("p")).query(String.class).single();
+            assertThat(api.post(OPERATOR_KEY, "/v1/offsets/lots", Api.map("registry", "OTHER", "projectId", projectId,
+                    "vintage", lot.get("vintage"), "serialPrefix", unique("S"), "serialFirst", 1, "serialLast", 10,
+                    "pricePerTonne", lot.get("price"), "currency", currency)).status()).isEqualTo(201);
+        }
+        Tenant t = newTenant(unique("pass-through"), 100);
+        assertThat(putPolicy(t, Map.of("productId", chosen.toString())).status()).isEqualTo(200);
+        assertThat(api.send(t.key(), "PUT", "/v1/billing/policy", java.net.http.HttpRequest.BodyPublishers.ofString(
+                Api.JSON.writeValueAsString(Map.of("pricingMode", "PASS_THROUGH", "currency", currency))),
+                "application/json").status()).isEqualTo(200);
+        UUID w = newWorkload(t.key(), "chat", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
+        ingest(t.key(), List.of(request("r", w, 2000, 1500, SEPTEMBER)));
+        var invoice = api.post(t.key(), "/v1/billing/periods/close", Api.map("period", "2026-09"));
+        assertThat(invoice.body().path("lines").get(0).path("pricePerTonne").decimalValue())
+                .isEqualByComparingTo("77");
+    }
+
+    @Test
     void newestVintageFirstTakesTheNewestAllowedLot() {
         UUID product = product("OTHER", "REMOVAL");
         lot("OTHER", product, 2020, 10);
