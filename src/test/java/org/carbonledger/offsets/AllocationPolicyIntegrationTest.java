@@ -161,6 +161,8 @@ class AllocationPolicyIntegrationTest extends IntegrationTest {
         assertThat(r.text("reason")).isEqualTo("Scope 3 inference emissions, September 2026");
         assertThat(r.body().path("gramsAllocated").decimalValue()).isEqualByComparingTo(emitted(t.id()));
         assertThat(allocated(t.id())).isEqualByComparingTo(emitted(t.id()));
+        assertThat(jdbc.sql("select count(*) from audit_events where action = 'OFFSET_RETIREMENT_RECORDED' "
+                + "and target_id = ?").param(r.text("id")).query(Long.class).single()).isEqualTo(1);
     }
 
     private Api.Response recordRetirement(Tenant t, UUID lot, long tonnes, String registryId) {

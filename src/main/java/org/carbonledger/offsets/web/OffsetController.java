@@ -97,7 +97,7 @@ class OffsetController {
         Money price = body.pricePerTonne() == null ? null : money(body.pricePerTonne(), body.currency());
         OffsetProduct product = products.add(new OffsetProducts.NewProduct(body.registry(), body.projectId().trim(),
                 body.name().trim(), body.kind(), body.methodology().trim(), body.country(), price));
-        audit.record(AuditLog.Action.OFFSET_LOT_CREATED, "offset-product", product.id());
+        audit.record(AuditLog.Action.OFFSET_PRODUCT_CREATED, "offset-product", product.id());
         return product;
     }
 
@@ -224,6 +224,7 @@ class OffsetController {
         String beneficiary = body.beneficiary() != null ? body.beneficiary().trim() : tenant.name();
         UUID id = ledger.recordRegistryRetirement(new AllocationLedger.RegistryRetirement(body.tenantId(),
                 body.lotId(), body.tonnes(), body.registryRetirementId().trim(), beneficiary, body.reason().trim()));
+        audit.record(AuditLog.Action.OFFSET_RETIREMENT_RECORDED, "offset-retirement", id);
         return retirements.get(id);
     }
 
