@@ -75,6 +75,16 @@ class CoverageReportIntegrationTest extends IntegrationTest {
 
         var september2 = api.get(t.key(), "/v1/offsets/coverage?from=2026-09-01&to=2026-10-01");
         assertFigures(september2.body().path("locationBased"), sep, sep, BigDecimal.ZERO, BigDecimal.ZERO);
+
+        // the same, per request, in its trace
+        for (var expected : java.util.Map.of("sep-1", "COVERED", "oct-1", "PENDING_PAYMENT", "nov-1", "UNCOVERED")
+                .entrySet()) {
+            var trace = api.get(t.key(), "/v1/trace/requests/" + expected.getKey());
+            assertThat(trace.body().path("coverage").path("status").asString()).as(expected.getKey())
+                    .isEqualTo(expected.getValue());
+        }
+        assertThat(api.get(t.key(), "/v1/trace/requests/nov-1").body().path("coverage").path("uncoveredGrams")
+                .decimalValue()).isEqualByComparingTo(nov);
     }
 
     @Test
