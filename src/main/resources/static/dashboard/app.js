@@ -465,7 +465,7 @@ async function inventory() {
   }
   if (lots.length === 0) {
     show(heading, empty('No offset lots yet: payments cannot retire credits until a lot is added.',
-      'Add one with POST /v1/offsets/lots (registry, project, vintage, serial range, price per tonne).'));
+      'Add a product with POST /v1/offsets/products, then its lots with POST /v1/offsets/lots or a CSV import.'));
     return;
   }
   const rows = lots.map((l) => ({ ...l, quantity: l.serialLast - l.serialFirst + 1 }));

@@ -5,22 +5,30 @@ import java.math.RoundingMode;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.temporal.ChronoUnit;
+import java.util.UUID;
 import org.carbonledger.shared.Money;
 
 /**
  * How a tenant is priced and how often it is invoiced.
  *
- * @param pricePerTonne the base price for FIXED pricing; null for PASS_THROUGH (the lot price of the credits)
- * @param marginPercent added to the base price per tonne (FIXED and PASS_THROUGH)
+ * @param pricePerTonne the base price for FIXED pricing; null for PASS_THROUGH (the lot price of the credits) and
+ *                      PRODUCT (the offset product's price)
+ * @param marginPercent added to the base price per tonne (every mode)
  * @param feePerInvoice a fixed line on every invoice (0 for none)
  * @param periodDays null for calendar months (UTC), else periods of this many days counted from {@code periodAnchor}
+ * @param offsetProductId for PRODUCT pricing, the offset product (catalog) whose price per tonne is billed
  */
 public record BillingPolicy(PricingMode pricingMode, BigDecimal pricePerTonne, BigDecimal marginPercent,
         BigDecimal feePerInvoice, String currency, Uncertainty uncertainty, Integer periodDays,
-        LocalDate periodAnchor) {
+        LocalDate periodAnchor, UUID offsetProductId) {
 
     public enum PricingMode {
-        FIXED, PASS_THROUGH
+        /** the policy's own price per tonne */
+        FIXED,
+        /** the lot price of the credits retirement would take next */
+        PASS_THROUGH,
+        /** the list price per tonne of one offset product of the catalog */
+        PRODUCT
     }
 
     /** Which estimate of a request's emissions is billed. */

@@ -130,8 +130,18 @@ public class Invoices {
         }
         BigDecimal usageGrams = unbilled.stream().filter(u -> u.grams().signum() > 0).map(Unbilled::grams)
                 .reduce(BigDecimal.ZERO, BigDecimal::add);
-        Money price = policy.effectivePrice(policy.pricingMode() == BillingPolicy.PricingMode.FIXED
-                ? policy.pricePerTonne() : passThroughPrice(policy.currency(), usageGrams));
+        BillingPolicies.ProductPrice product = policy.pricingMode() == BillingPolicy.PricingMode.PRODUCT
+                ? productPrice(policy) : null;
+        BigDecimal base = switch (policy.pricingMode()) {
+            case FIXED -> policy.pricePerTonne();
+            case PASS_THROUGH -> passThroughPrice(tenantId, policy.currency(), usageGrams);
+            case PRODUCT -> product.pricePerTonne();
+        };
+        Money price = policy.effectivePrice(base);
+        String priced = product == null ? "" : ", priced as " + product.label() + " at "
+                + base.stripTrailingZeros().toPlainString() + " " + policy.currency() + "/t"
+                + (policy.marginPercent().signum() > 0 ? " + " + policy.marginPercent().stripTrailingZeros()
+                        .toPlainString() + "% margin" : "");
 
         UUID invoiceId = UUID.randomUUID();
         long sequence = jdbc.sql("select nextval('invoice_numbers')").query(Long.class).single();
@@ -140,11 +150,12 @@ public class Invoices {
         Instant now = clock.instant();
         jdbc.sql("""
                 insert into invoices (id, tenant_id, number, period_start, period_end, status, currency, total_amount,
-                                      co2e_grams, pricing_mode, uncertainty, created_at, updated_at)
-                values (?, ?, ?, ?, ?, 'OPEN', ?, 0, 0, ?, ?, ?, ?)""")
+                                      co2e_grams, pricing_mode, uncertainty, created_at, updated_at,
+                                      offset_product_id, base_price_per_tonne)
+                values (?, ?, ?, ?, ?, 'OPEN', ?, 0, 0, ?, ?, ?, ?, ?, ?)""")
                 .params(invoiceId, tenantId, number, period.start(), period.end(), policy.currency(),
                         policy.pricingMode().name(), policy.uncertainty().name(), Timestamp.from(now),
-                        Timestamp.from(now))
+                        Timestamp.from(now), product == null ? null : product.id(), product == null ? null : base)
                 .update();
         Money total = Money.zero(price.currency());
         BigDecimal totalGrams = BigDecimal.ZERO;
@@ -163,7 +174,8 @@ public class Invoices {
             };
             String basis = policy.uncertainty() == BillingPolicy.Uncertainty.UPPER_BOUND ? ", upper bound" : "";
             UUID lineId = insertLine(invoiceId, tenantId, key.kind(), workload.id(), workload.model(),
-                    what + ", " + workload.name() + " (" + workload.model() + ")" + basis, entry.getValue().size(),
+                    what + ", " + workload.name() + " (" + workload.model() + ")" + basis + priced,
+                    entry.getValue().size(),
                     energy, mass, price.amount(), amount);
             for (Unbilled u : entry.getValue()) {
                 jdbc.sql("""
@@ -191,18 +203,37 @@ public class Invoices {
                 pricePerTonne.currency()).rounded();
     }
 
+    /** The offset product's list price, checked again at close (the policy was checked when stored). */
+    private BillingPolicies.ProductPrice productPrice(BillingPolicy policy) {
+        BillingPolicies.ProductPrice product = policies.productPrice(policy.offsetProductId())
+                .filter(p -> p.pricePerTonne() != null && p.currency().equals(policy.currency()))
+                .orElseThrow(() -> ApiProblem.conflict("the billing policy prices by offset product "
+                        + policy.offsetProductId() + ", which has no price in " + policy.currency()));
+        return product;
+    }
+
     /**
-     * Pass-through: the mean lot price of the credits that retirement at payment would take next (oldest vintage
-     * first, whole tonnes, lots in the invoice currency), estimated at close.
+     * Pass-through: the mean lot price of the credits that retirement at payment would take next (whole tonnes, lots
+     * in the invoice currency, those the tenant's allocation policy allows in its order — read from the offsets
+     * module's policy table), estimated at close.
      */
-    private BigDecimal passThroughPrice(String currency, BigDecimal grams) {
+    private BigDecimal passThroughPrice(UUID tenantId, String currency, BigDecimal grams) {
         long tonnes = Math.max(1, Co2eMass.ofGrams(grams.max(BigDecimal.ZERO)).wholeTonnesToCover());
         record Lot(long available, BigDecimal price) {
         }
         List<Lot> lots = jdbc.sql("""
-                select serial_last - serial_first + 1 - retired_tonnes, price_per_tonne from offset_lots
-                 where retired_tonnes < serial_last - serial_first + 1 and currency = ?
-                 order by vintage, created_at, id""").param(currency)
+                select l.serial_last - l.serial_first + 1 - l.retired_tonnes, l.price_per_tonne
+                  from offset_lots l
+                  left join offset_allocation_policies p on p.tenant_id = ?
+                 where l.retired_tonnes < l.serial_last - l.serial_first + 1 and l.currency = ?
+                   and (p.tenant_id is null
+                        or ((not p.removal_only or l.kind = 'REMOVAL')
+                            and (p.min_vintage is null or l.vintage >= p.min_vintage)
+                            and (p.registries is null or l.registry = any (p.registries))
+                            and (p.product_id is null or l.product_id = p.product_id)))
+                 order by case p.retirement_order when 'NEWEST_VINTAGE_FIRST' then -l.vintage else 0 end,
+                          case p.retirement_order when 'LOWEST_PRICE_FIRST' then l.price_per_tonne else 0 end,
+                          l.vintage, l.created_at, l.id""").params(tenantId, currency)
                 .query((rs, n) -> new Lot(rs.getLong(1), rs.getBigDecimal(2))).list();
         BigDecimal cost = BigDecimal.ZERO;
         long priced = 0;

@@ -40,8 +40,11 @@ final class DemoTraffic {
     }
 
     Result run(YearMonth period, int requests) {
+        post(operatorKey, "/v1/offsets/products", map("registry", "PURO_EARTH", "projectId", "PURO-DEMO-BIOCHAR-01",
+                "name", "Demo biochar removal", "kind", "REMOVAL", "methodology", "Puro.earth Biochar", "country", "FI",
+                "pricePerTonne", 140, "currency", "USD"), 201);
         post(operatorKey, "/v1/offsets/lots", map("registry", "PURO_EARTH", "projectId", "PURO-DEMO-BIOCHAR-01",
-                "projectName", "Demo biochar removal", "kind", "REMOVAL", "vintage", 2024,
+                "vintage", 2024,
                 "serialPrefix", "PURO-DEMO-2024", "serialFirst", 1, "serialLast", 1000, "pricePerTonne", 140,
                 "currency", "USD"), 201);
         JsonNode tenant = post(operatorKey, "/v1/tenants", map("name", "Demo Inference Co", "currency", "USD",

@@ -4,10 +4,13 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.UUID;
 
-/** Credits held by the operator: one serial number per tonne CO2e, {@code serialFirst..serialLast} inclusive. */
-public record OffsetLot(UUID id, Registry registry, String projectId, String projectName, Kind kind, int vintage,
-        String serialPrefix, long serialFirst, long serialLast, long retiredTonnes, BigDecimal pricePerTonne,
-        String currency, Instant createdAt) {
+/**
+ * Credits of one offset product held by the operator: one serial number per tonne CO2e, {@code serialFirst..serialLast}
+ * inclusive, in the serial space {@code serialPrefix}; {@code serialBlock} is the block as the registry issued it.
+ */
+public record OffsetLot(UUID id, UUID productId, Registry registry, String projectId, String projectName, Kind kind,
+        int vintage, String serialPrefix, long serialFirst, long serialLast, String serialBlock, long retiredTonnes,
+        BigDecimal pricePerTonne, String currency, Instant createdAt) {
 
     public enum Registry { VERRA, GOLD_STANDARD, PURO_EARTH, OTHER }
 

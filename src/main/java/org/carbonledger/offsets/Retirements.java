@@ -15,6 +15,7 @@ public class Retirements {
     private static final String SELECT = """
             select t.id, t.tenant_id, t.lot_id, l.registry, l.project_id, l.project_name, l.kind, l.vintage,
                    l.serial_prefix, t.serial_first, t.serial_last, t.registry_retirement_id, t.retired_at,
+                   t.beneficiary, t.reason, t.source,
             """;
 
     private final JdbcClient jdbc;
@@ -53,6 +54,17 @@ public class Retirements {
                 .query(Retirements::map).list(), r -> new PageRequest.Cursor(r.retiredAt(), r.id()));
     }
 
+    /** One retirement with the grams allocated from it so far. */
+    public Retirement get(UUID id) {
+        return jdbc.sql(SELECT + """
+                       coalesce((select sum(a.co2e_grams) from offset_allocations a where a.retirement_id = t.id), 0)
+                         as grams
+                  from offset_retirements t
+                  join offset_lots l on l.id = t.lot_id
+                 where t.id = ?""").param(id).query(Retirements::map).optional()
+                .orElseThrow(() -> org.carbonledger.shared.web.ApiProblem.notFound("retirement", id));
+    }
+
     /** For operators: every tenant's retirements, or one tenant's when {@code tenantId} is given, oldest first. */
     public PageRequest.Page<Retirement> all(UUID tenantId, PageRequest page) {
         if (tenantId != null) {
@@ -81,6 +93,7 @@ public class Retirements {
                 OffsetLot.Registry.valueOf(rs.getString("registry")), rs.getString("project_id"),
                 rs.getString("project_name"), OffsetLot.Kind.valueOf(rs.getString("kind")), rs.getInt("vintage"),
                 range, last - first + 1, rs.getString("registry_retirement_id"),
-                rs.getTimestamp("retired_at").toInstant(), rs.getBigDecimal("grams"));
+                rs.getTimestamp("retired_at").toInstant(), rs.getBigDecimal("grams"), rs.getString("beneficiary"),
+                rs.getString("reason"), Retirement.Source.valueOf(rs.getString("source")));
     }
 }

@@ -16,7 +16,7 @@ import org.springframework.stereotype.Service;
 public class RequestTrace {
 
     public record Trace(Request request, List<EmissionRecord> emissionRecords, InvoiceLine invoiceLine,
-            List<Allocation> allocations, ReceiptLink receipt) {
+            List<Allocation> allocations, ReceiptLink receipt, RequestCoverage coverage) {
     }
 
     public record Request(UUID id, String requestId, UUID workloadId, String workloadName, String model,
@@ -43,6 +43,16 @@ public class RequestTrace {
             String serialRange, Instant retiredAt) {
     }
 
+    /**
+     * How far retired credits cover the request's latest emission record: {@code COVERED}, {@code PENDING_PAYMENT}
+     * (billed on an invoice awaiting payment; credits are retired when it is paid), {@code PARTLY_COVERED} or
+     * {@code UNCOVERED} — the per-request view of the coverage report.
+     */
+    public record RequestCoverage(CoverageStatus status, BigDecimal coveredGrams, BigDecimal uncoveredGrams) {
+    }
+
+    public enum CoverageStatus { COVERED, PENDING_PAYMENT, PARTLY_COVERED, UNCOVERED }
+
     public record ReceiptLink(UUID id, String number, Instant issuedAt, String pdfSha256, String pdfPath) {
     }
 
@@ -65,7 +75,35 @@ public class RequestTrace {
                         rs.getTimestamp(11).toInstant(), rs.getString(12)))
                 .optional();
         return request.map(r -> new Trace(r, emissionRecords(r.id()), invoiceLine(r.id()), allocations(r.id()),
-                receipt(r.id())));
+                receipt(r.id()), coverage(r.id())));
+    }
+
+    private RequestCoverage coverage(UUID inferenceRequestId) {
+        return jdbc.sql("""
+                select e.co2e_grams_location,
+                       least(e.co2e_grams_location,
+                             greatest(0, coalesce((select sum(a.co2e_grams) from offset_allocations a
+                                                     join emission_records v on v.id = a.emission_record_id
+                                                    where v.inference_request_id = e.inference_request_id), 0))),
+                       exists (select 1 from emission_records v
+                                 join invoice_line_emissions b on b.emission_record_id = v.id
+                                 join invoice_lines il on il.id = b.invoice_line_id
+                                 join invoices i on i.id = il.invoice_id
+                                where v.inference_request_id = e.inference_request_id
+                                  and i.status in ('OPEN', 'FINALIZED', 'PAYMENT_FAILED'))
+                  from emission_records e
+                 where e.inference_request_id = ?
+                 order by e.version desc limit 1""")
+                .param(inferenceRequestId)
+                .query((rs, n) -> {
+                    BigDecimal emitted = rs.getBigDecimal(1);
+                    BigDecimal covered = rs.getBigDecimal(2);
+                    CoverageStatus status = covered.compareTo(emitted) >= 0 ? CoverageStatus.COVERED
+                            : rs.getBoolean(3) ? CoverageStatus.PENDING_PAYMENT
+                            : covered.signum() > 0 ? CoverageStatus.PARTLY_COVERED : CoverageStatus.UNCOVERED;
+                    return new RequestCoverage(status, covered, emitted.subtract(covered));
+                })
+                .optional().orElse(null);
     }
 
     private List<EmissionRecord> emissionRecords(UUID inferenceRequestId) {

@@ -214,15 +214,20 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
     void theWholeChainAnswersAsDocumented() {
         clock.set(Instant.parse("2026-10-01T00:00:00Z"));
         String prefix = unique("VCS-api");
+        String project = unique("981");
+        call(OPERATOR_KEY, "post", "/v1/offsets/products", "/v1/offsets/products", 201, Api.map("registry", "VERRA",
+                "projectId", project, "name", "Rimba Raya", "kind", "REMOVAL", "methodology", "VM0004",
+                "country", "ID", "pricePerTonne", 30, "currency", "USD"));
         call(OPERATOR_KEY, "post", "/v1/offsets/lots", "/v1/offsets/lots", 201, Api.map("registry", "VERRA",
-                "projectId", "VCS-981", "projectName", "Rimba Raya", "kind", "REMOVAL", "vintage", 2019,
+                "projectId", project, "vintage", 2019,
                 "serialPrefix", prefix, "serialFirst", 1, "serialLast", 100, "pricePerTonne", 25, "currency", "USD"));
-        call(OPERATOR_KEY, "get", "/v1/offsets/lots", "/v1/offsets/lots", 200, null);
+        var lots = call(OPERATOR_KEY, "get", "/v1/offsets/lots", "/v1/offsets/lots", 200, null);
 
         var tenant = call(OPERATOR_KEY, "post", "/v1/tenants", "/v1/tenants", 201,
                 Api.map("name", unique("Contract Co"), "currency", "EUR", "pricePerTonne", 150));
         String key = tenant.text("apiKey");
         call(key, "get", "/v1/tenants/me", "/v1/tenants/me", 200, null);
+        call(key, "get", "/v1/offsets/products", "/v1/offsets/products", 200, null);
 
         var apiKey = call(key, "post", "/v1/api-keys", "/v1/api-keys", 201, Api.map("scopes", List.of("read")));
         String apiKeyId = apiKey.text("id");
@@ -274,6 +279,14 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
                 409, Api.map());
         assertThat(paidTwice.text("title")).isEqualTo("Conflict");
         call(key, "get", "/v1/offsets/retirements", "/v1/offsets/retirements", 200, null);
+        call(key, "put", "/v1/offsets/policy", "/v1/offsets/policy", 200, Api.map("minVintage", 2019,
+                "registries", java.util.List.of("VERRA", "PURO_EARTH"), "retirementOrder", "LOWEST_PRICE_FIRST"));
+        call(key, "get", "/v1/offsets/policy", "/v1/offsets/policy", 200, null);
+        call(key, "get", "/v1/offsets/coverage", "/v1/offsets/coverage?from=2026-09-01&to=2026-11-01", 200, null);
+        var tooMany = call(OPERATOR_KEY, "post", "/v1/operator/retirements", "/v1/operator/retirements", 409,
+                Api.map("tenantId", tenant.text("id"), "lotId", lots.body().path("items").get(0).path("id").asString(),
+                        "tonnes", 1_000_000_000, "registryRetirementId", unique("RET"), "reason", "contract"));
+        assertThat(tooMany.text("field")).isIn("tonnes", "lotId");
         var ofTenant = call(OPERATOR_KEY, "get", "/v1/operator/retirements", "/v1/operator/retirements?tenantId="
                 + tenant.text("id"), 200, null);
         assertThat(ofTenant.body().path("items").size()).isPositive();
@@ -348,8 +361,8 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
         assertThat(badEnum.text("field")).isEqualTo("registry");
 
         String prefix = unique("VCS-overlap");
-        var lot = Api.map("registry", "GOLD_STANDARD", "projectId", "GS-1", "projectName", "Cookstoves",
-                "kind", "AVOIDANCE", "vintage", 2021, "serialPrefix", prefix, "serialFirst", 10, "serialLast", 20,
+        ensureProduct("GOLD_STANDARD", "GS-1", "AVOIDANCE");
+        var lot = Api.map("registry", "GOLD_STANDARD", "projectId", "GS-1", "vintage", 2021, "serialPrefix", prefix, "serialFirst", 10, "serialLast", 20,
                 "pricePerTonne", 12.5, "currency", "USD");
         call(OPERATOR_KEY, "post", "/v1/offsets/lots", "/v1/offsets/lots", 201, lot);
         var overlap = call(OPERATOR_KEY, "post", "/v1/offsets/lots", "/v1/offsets/lots", 409, lot);
@@ -400,11 +413,13 @@ class OpenApiContractIntegrationTest extends IntegrationTest {
 
     /** Calls a JSON operation and checks status, content type and body against the documented response. */
     private Api.Response call(String key, String method, String template, String path, int status, Object body) {
-        if (!method.equals("post") && body != null) {
-            throw new IllegalArgumentException("only POST carries a body here");
+        if (!method.equals("post") && !method.equals("put") && body != null) {
+            throw new IllegalArgumentException("only POST and PUT carry a body here");
         }
         Api.Response response = body == null
                 ? api.send(key, method.toUpperCase(), path, null, null)
+                : method.equals("put") ? api.send(key, "PUT", path, java.net.http.HttpRequest.BodyPublishers.ofString(
+                        Api.JSON.writeValueAsString(body)), "application/json")
                 : api.post(key, path, body);
         return check(new Op(method, template), path, status, response);
     }

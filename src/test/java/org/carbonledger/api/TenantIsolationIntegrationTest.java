@@ -37,7 +37,9 @@ class TenantIsolationIntegrationTest extends IntegrationTest {
             "POST /v1/traces", "carbonledger.workload.id");
     /** Creating POSTs whose bodies reference no other resource (reviewed: nothing of another tenant to name). */
     static final Set<String> NO_BODY_REFERENCES = Set.of("POST /v1/workloads", "POST /v1/billing/periods/close",
-            "POST /v1/api-keys", "POST /v1/estimates", "PUT /v1/billing/policy");
+            "POST /v1/api-keys", "POST /v1/estimates", "PUT /v1/billing/policy",
+            // names a product of the catalog, which every tenant shares
+            "PUT /v1/offsets/policy");
 
     /** GETs whose query names another resource: the parameter prefix to which tenant B's request id is appended. */
     static final Map<String, String> GET_REFERENCES = Map.of("GET /v1/log/proofs/inclusion", "?requestId=");

@@ -131,8 +131,9 @@ class BillingPolicyIntegrationTest extends IntegrationTest {
 
     @Test
     void passThroughPricesAtTheLotPriceOfTheNextCredits() {
+        ensureProduct("PURO_EARTH", "P-1", "REMOVAL");
         var lot = api.post(OPERATOR_KEY, "/v1/offsets/lots", Api.map("registry", "PURO_EARTH", "projectId", "P-1",
-                "projectName", "Biochar", "kind", "REMOVAL", "vintage", 2100, "serialPrefix", unique("PT"),
+                "vintage", 2100, "serialPrefix", unique("PT"),
                 "serialFirst", 1, "serialLast", 10, "pricePerTonne", 180, "currency", "CHF"));
         assertThat(lot.status()).isEqualTo(201);
         assertThat(putPolicy("pricingMode", "PASS_THROUGH", "marginPercent", 5, "currency", "CHF").status())

@@ -122,6 +122,7 @@ class AllocationLedgerIntegrationTest extends IntegrationTest {
     void lotInputErrorsAndOverlappingSerials() {
         String prefix = unique("VCS-D");
         newLot(prefix, 100, 199, 2022);
+        ensureProduct("VERRA", "p", "REMOVAL");
         var overlap = api.post(OPERATOR_KEY, "/v1/offsets/lots", Api.map("registry", "VERRA", "projectId", "p",
                 "projectName", "p", "kind", "REMOVAL", "vintage", 2022, "serialPrefix", prefix, "serialFirst", 150,
                 "serialLast", 250, "pricePerTonne", 10, "currency", "USD"));

@@ -99,11 +99,18 @@ public abstract class IntegrationTest {
                 "outputTokens", out, "startedAt", endedAt.minusSeconds(3).toString(), "endedAt", endedAt.toString());
     }
 
+    /** Puts a registry project into the offset product catalog unless it is there already. */
+    protected void ensureProduct(String registry, String projectId, String kind) {
+        var response = api.post(OPERATOR_KEY, "/v1/offsets/products", Api.map("registry", registry, "projectId",
+                projectId, "name", "Project " + projectId, "kind", kind, "methodology", "VM0047", "country", "US"));
+        assertThat(response.status()).as(response.toString()).isIn(201, 409);
+    }
+
     protected UUID newLot(String prefix, long first, long last, int vintage) {
+        ensureProduct("VERRA", "VCS-" + prefix, "REMOVAL");
         var response = api.post(OPERATOR_KEY, "/v1/offsets/lots", Api.map("registry", "VERRA", "projectId",
-                "VCS-" + prefix, "projectName", "Project " + prefix, "kind", "REMOVAL", "vintage", vintage,
-                "serialPrefix", prefix, "serialFirst", first, "serialLast", last, "pricePerTonne", 25,
-                "currency", "USD"));
+                "VCS-" + prefix, "vintage", vintage, "serialPrefix", prefix, "serialFirst", first, "serialLast", last,
+                "pricePerTonne", 25, "currency", "USD"));
         assertThat(response.status()).as(response.toString()).isEqualTo(201);
         return UUID.fromString(response.text("id"));
     }

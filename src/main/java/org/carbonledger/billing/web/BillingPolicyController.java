@@ -36,7 +36,8 @@ class BillingPolicyController {
             @NotNull @Pattern(regexp = "[A-Z]{3}", message = "must be an ISO 4217 code, e.g. USD") String currency,
             BillingPolicy.Uncertainty uncertainty,
             @Min(1) @Max(366) Integer periodDays,
-            LocalDate periodAnchor) {
+            LocalDate periodAnchor,
+            java.util.UUID offsetProductId) {
     }
 
     @org.carbonledger.shared.web.RequiresScope(org.carbonledger.shared.Scope.READ)
@@ -53,6 +54,6 @@ class BillingPolicyController {
                 body.marginPercent() == null ? BigDecimal.ZERO : body.marginPercent(),
                 body.feePerInvoice() == null ? BigDecimal.ZERO : body.feePerInvoice(), body.currency(),
                 body.uncertainty() == null ? BillingPolicy.Uncertainty.CENTRAL : body.uncertainty(),
-                body.periodDays(), body.periodAnchor()));
+                body.periodDays(), body.periodAnchor(), body.offsetProductId()));
     }
 }

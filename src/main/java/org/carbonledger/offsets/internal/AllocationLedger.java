@@ -15,6 +15,11 @@ import org.carbonledger.offsets.OffsetsReversed;
 import org.carbonledger.offsets.OffsetLot;
 import org.carbonledger.offsets.OffsetLots;
 import org.carbonledger.offsets.OffsetsAllocated;
+import org.carbonledger.offsets.AllocationPolicies;
+import org.carbonledger.offsets.AllocationPolicy;
+import org.carbonledger.shared.web.ApiProblem;
+import org.springframework.http.HttpStatus;
+import org.springframework.transaction.annotation.Transactional;
 import org.carbonledger.shared.Co2eMass;
 import org.carbonledger.workload.Tenants;
 import org.springframework.context.ApplicationEventPublisher;
@@ -35,16 +40,19 @@ import org.springframework.stereotype.Component;
  * invoice first.
  */
 @Component
-class AllocationLedger {
+public class AllocationLedger {
 
     private final JdbcClient jdbc;
     private final Tenants tenants;
+    private final AllocationPolicies policies;
     private final ApplicationEventPublisher events;
     private final Clock clock;
 
-    AllocationLedger(JdbcClient jdbc, Tenants tenants, ApplicationEventPublisher events, Clock clock) {
+    AllocationLedger(JdbcClient jdbc, Tenants tenants, AllocationPolicies policies, ApplicationEventPublisher events,
+            Clock clock) {
         this.jdbc = jdbc;
         this.tenants = tenants;
+        this.policies = policies;
         this.events = events;
         this.clock = clock;
     }
@@ -59,43 +67,76 @@ class AllocationLedger {
         }
     }
 
-    @EventListener
-    void on(InvoicePaid paid) {
-        UUID tenantId = paid.tenantId();
-        // serialise allocation per tenant: the carried-forward balance is shared between invoices
-        jdbc.sql("select id from tenants where id = ? for update").param(tenantId).query(UUID.class).single();
-        record Uncovered(UUID emissionRecordId, Co2eMass remaining) {
-        }
-        List<Uncovered> uncovered = jdbc.sql("""
+    private record Uncovered(UUID emissionRecordId, Co2eMass remaining) {
+    }
+
+    /** What of each emission record is not covered yet (net of every version of its request), oldest request first. */
+    private List<Uncovered> uncovered(String where, Object... params) {
+        return jdbc.sql("""
                 select e.id, e.co2e_grams_location - coalesce((select sum(a.co2e_grams) from offset_allocations a
                                                                 join emission_records v on v.id = a.emission_record_id
                                                                where v.inference_request_id = e.inference_request_id),
                                                               0)
                   from invoice_lines l
+                  join invoices i on i.id = l.invoice_id
                   join invoice_line_emissions b on b.invoice_line_id = l.id
                   join emission_records e on e.id = b.emission_record_id
                   join inference_requests r on r.id = e.inference_request_id
-                 where l.invoice_id = ?
-                 order by r.ended_at, e.id""")
-                .param(paid.invoiceId())
+                 where %s
+                 order by r.ended_at, e.id""".formatted(where))
+                .params(params)
                 .query((rs, n) -> new Uncovered(rs.getObject(1, UUID.class),
                         Co2eMass.ofGrams(rs.getBigDecimal(2).max(java.math.BigDecimal.ZERO))))
                 .list().stream().filter(u -> u.remaining().grams().signum() > 0).toList();
-        Co2eMass needed = uncovered.stream().map(Uncovered::remaining).reduce(Co2eMass.ZERO, Co2eMass::plus);
+    }
 
-        Deque<Open> open = new ArrayDeque<>(jdbc.sql("""
+    /** The tenant's retirements with mass not yet allocated, oldest first. */
+    private Deque<Open> openRetirements(UUID tenantId) {
+        return new ArrayDeque<>(jdbc.sql("""
                 select t.id, t.co2e_grams - coalesce((select sum(a.co2e_grams) from offset_allocations a
                                                        where a.retirement_id = t.id), 0) as balance
                   from offset_retirements t where t.tenant_id = ? order by t.retired_at, t.id""")
                 .param(tenantId)
                 .query((rs, n) -> new Open(rs.getObject(1, UUID.class), Co2eMass.ofGrams(rs.getBigDecimal(2))))
                 .list().stream().filter(o -> !o.remaining.isZero()).toList());
+    }
+
+    private void lockTenant(UUID tenantId) {
+        // serialise allocation per tenant: the carried-forward balance is shared between invoices
+        jdbc.sql("select id from tenants where id = ? for update").param(tenantId).query(UUID.class).single();
+    }
+
+    @EventListener
+    void on(InvoicePaid paid) {
+        UUID tenantId = paid.tenantId();
+        lockTenant(tenantId);
+        List<Uncovered> uncovered = uncovered("l.invoice_id = ?", paid.invoiceId());
+        Co2eMass needed = uncovered.stream().map(Uncovered::remaining).reduce(Co2eMass.ZERO, Co2eMass::plus);
+        Deque<Open> open = openRetirements(tenantId);
         Co2eMass balance = open.stream().map(o -> o.remaining).reduce(Co2eMass.ZERO, Co2eMass::plus);
         if (needed.compareTo(balance) > 0) {
             long tonnes = needed.minus(balance).wholeTonnesToCover();
             retire(tenantId, paid, tonnes).forEach(open::addLast);
         }
+        Co2eMass allocated = allocate(tenantId, uncovered, open);
+        events.publishEvent(new OffsetsAllocated(tenantId, paid.invoiceId(), allocated.grams(),
+                needed.minus(allocated).grams()));
+    }
 
+    /**
+     * Covers what the tenant's paid invoices left uncovered from its carried-forward balance, retiring nothing.
+     * Safe to run concurrently: the tenant lock serialises runs and the database refuses over-allocation.
+     *
+     * @return the grams allocated by this run
+     */
+    @Transactional
+    public java.math.BigDecimal coverOutstanding(UUID tenantId) {
+        lockTenant(tenantId);
+        return allocate(tenantId, uncovered("i.tenant_id = ? and i.status = 'PAID'", tenantId),
+                openRetirements(tenantId)).grams();
+    }
+
+    private Co2eMass allocate(UUID tenantId, List<Uncovered> uncovered, Deque<Open> open) {
         Instant now = clock.instant();
         Co2eMass allocated = Co2eMass.ZERO;
         for (Uncovered u : uncovered) {
@@ -118,8 +159,46 @@ class AllocationLedger {
                 }
             }
         }
-        events.publishEvent(new OffsetsAllocated(tenantId, paid.invoiceId(), allocated.grams(),
-                needed.minus(allocated).grams()));
+        return allocated;
+    }
+
+    /** A retirement the operator made in a registry account for a tenant: whole credits of one lot. */
+    public record RegistryRetirement(UUID tenantId, UUID lotId, long tonnes, String registryRetirementId,
+            String beneficiary, String reason) {
+    }
+
+    /**
+     * Records a registry retirement: the next free serials of the lot, checked against what the lot still holds and
+     * the tenant's allocation policy, then covers the tenant's outstanding paid emissions from it.
+     *
+     * @return the retirement's id
+     */
+    @Transactional
+    public UUID recordRegistryRetirement(RegistryRetirement r) {
+        lockTenant(r.tenantId());
+        OffsetLot lot = jdbc.sql("select * from offset_lots where id = ? for update").param(r.lotId())
+                .query(OffsetLots::map).optional()
+                .orElseThrow(() -> ApiProblem.invalid("lotId", "offset lot " + r.lotId() + " does not exist"));
+        String refusal = policies.effective(r.tenantId()).refusal(lot);
+        if (refusal != null) {
+            throw new ApiProblem(HttpStatus.CONFLICT, "Lot outside the tenant's policy", refusal, "lotId");
+        }
+        if (r.tonnes() > lot.availableTonnes()) {
+            throw new ApiProblem(HttpStatus.CONFLICT, "Retiring more than held", "retiring " + r.tonnes()
+                    + " t from lot " + lot.id() + " but it holds " + lot.availableTonnes() + " t not yet retired",
+                    "tonnes");
+        }
+        boolean idUsed = jdbc.sql("select exists (select 1 from offset_retirements where registry_retirement_id = ?)")
+                .param(r.registryRetirementId()).query(Boolean.class).single();
+        if (idUsed) {
+            throw new ApiProblem(HttpStatus.CONFLICT, "Retirement already recorded", "registry retirement "
+                    + r.registryRetirementId() + " is already recorded", "registryRetirementId");
+        }
+        long first = lot.serialFirst() + lot.retiredTonnes();
+        UUID id = insertRetirement(lot, r.tenantId(), null, first, first + r.tonnes() - 1,
+                r.registryRetirementId(), r.beneficiary(), r.reason(), "REGISTRY");
+        coverOutstanding(r.tenantId());
+        return id;
     }
 
     @EventListener
@@ -156,14 +235,38 @@ class AllocationLedger {
                 .update();
     }
 
-    /** Retires up to {@code tonnes} whole credits, oldest vintage and lot first; fewer when inventory runs out. */
+    /**
+     * Retires up to {@code tonnes} whole credits from the lots the tenant's allocation policy allows, in its order;
+     * fewer when they run out.
+     */
     private List<Open> retire(UUID tenantId, InvoicePaid paid, long tonnes) {
-        List<OffsetLot> lots = jdbc.sql("""
-                select * from offset_lots where retired_tonnes < serial_last - serial_first + 1
-                 order by vintage, created_at, id for update""")
-                .query(OffsetLots::map).list();
+        AllocationPolicy policy = policies.effective(tenantId);
+        StringBuilder sql = new StringBuilder("""
+                select l.* from offset_lots l where l.retired_tonnes < l.serial_last - l.serial_first + 1""");
+        List<Object> params = new java.util.ArrayList<>();
+        if (policy.removalOnly()) {
+            sql.append(" and l.kind = 'REMOVAL'");
+        }
+        if (policy.minVintage() != null) {
+            sql.append(" and l.vintage >= ?");
+            params.add(policy.minVintage());
+        }
+        if (policy.registries() != null) {
+            sql.append(" and l.registry in (").append(String.join(", ",
+                    java.util.Collections.nCopies(policy.registries().size(), "?"))).append(")");
+            policy.registries().forEach(r -> params.add(r.name()));
+        }
+        if (policy.productId() != null) {
+            sql.append(" and l.product_id = ?");
+            params.add(policy.productId());
+        }
+        sql.append(switch (policy.retirementOrder()) {
+            case OLDEST_VINTAGE_FIRST -> " order by l.vintage, l.created_at, l.id";
+            case NEWEST_VINTAGE_FIRST -> " order by l.vintage desc, l.created_at, l.id";
+            case LOWEST_PRICE_FIRST -> " order by l.price_per_tonne, l.vintage, l.created_at, l.id";
+        }).append(" for update");
+        List<OffsetLot> lots = jdbc.sql(sql.toString()).params(params).query(OffsetLots::map).list();
         String beneficiary = tenants.get(tenantId).name();
-        Instant now = clock.instant();
         List<Open> retired = new java.util.ArrayList<>();
         long missing = tonnes;
         for (OffsetLot lot : lots) {
@@ -173,22 +276,28 @@ class AllocationLedger {
             long take = Math.min(missing, lot.availableTonnes());
             long first = lot.serialFirst() + lot.retiredTonnes();
             long last = first + take - 1;
-            UUID id = UUID.randomUUID();
-            jdbc.sql("""
-                    insert into offset_retirements (id, lot_id, tenant_id, invoice_id, serial_first, serial_last,
-                        co2e_grams, registry_retirement_id, beneficiary, reason, retired_at)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
-                    .params(id, lot.id(), tenantId, paid.invoiceId(), first, last,
-                            Co2eMass.ofTonnes(take).grams(), lot.serialPrefix() + "-" + first + "-" + last,
-                            beneficiary, "Emissions of AI inference billed on invoice " + paid.invoiceNumber(),
-                            Timestamp.from(now))
-                    .update();
-            jdbc.sql("update offset_lots set retired_tonnes = retired_tonnes + ? where id = ?")
-                    .params(take, lot.id()).update();
+            UUID id = insertRetirement(lot, tenantId, paid.invoiceId(), first, last,
+                    lot.serialPrefix() + "-" + first + "-" + last, beneficiary,
+                    "Emissions of AI inference billed on invoice " + paid.invoiceNumber(), "PAYMENT");
             retired.add(new Open(id, Co2eMass.ofTonnes(take)));
             missing -= take;
         }
         return retired;
+    }
+
+    private UUID insertRetirement(OffsetLot lot, UUID tenantId, UUID invoiceId, long first, long last,
+            String registryRetirementId, String beneficiary, String reason, String source) {
+        UUID id = UUID.randomUUID();
+        jdbc.sql("""
+                insert into offset_retirements (id, lot_id, tenant_id, invoice_id, serial_first, serial_last,
+                    co2e_grams, registry_retirement_id, beneficiary, reason, retired_at, source)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                .params(id, lot.id(), tenantId, invoiceId, first, last, Co2eMass.ofTonnes(last - first + 1).grams(),
+                        registryRetirementId, beneficiary, reason, Timestamp.from(clock.instant()), source)
+                .update();
+        jdbc.sql("update offset_lots set retired_tonnes = retired_tonnes + ? where id = ?")
+                .params(last - first + 1, lot.id()).update();
+        return id;
     }
 
 }
