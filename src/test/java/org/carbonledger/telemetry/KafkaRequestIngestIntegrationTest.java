@@ -4,8 +4,6 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.kafka.test.context.EmbeddedKafka;
-import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,9 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The ingest semantics on the Kafka transport, against a real in-JVM KRaft broker: the API checks and produces, the
  * application's own consumer stores. Its own application context (the shared one stays on the embedded transport).
  */
-@EmbeddedKafka(partitions = 4, bootstrapServersProperty = "spring.kafka.bootstrap-servers")
-@TestPropertySource(properties = {"carbonledger.ingest.transport=kafka", "carbonledger.ingest.kafka.partitions=4",
-        "carbonledger.ingest.kafka.topic=telemetry-contract", "carbonledger.ingest.kafka.group=contract-consumers"})
+@KafkaTransport
 class KafkaRequestIngestIntegrationTest extends RequestIngestContract {
 
     private static KafkaLag lag;
@@ -26,7 +22,7 @@ class KafkaRequestIngestIntegrationTest extends RequestIngestContract {
     @Override
     protected void awaitStored() {
         if (lag == null) {
-            lag = new KafkaLag(bootstrapServers, "telemetry-contract", "contract-consumers");
+            lag = new KafkaLag(bootstrapServers, KafkaTransport.TOPIC, KafkaTransport.GROUP);
         }
         lag.awaitZero(Duration.ofSeconds(30));
     }
@@ -53,9 +49,9 @@ class KafkaRequestIngestIntegrationTest extends RequestIngestContract {
         }
         assertThat(response.status()).as(response.toString()).isEqualTo(200);
         assertThat(response.text("transport")).isEqualTo("kafka");
-        assertThat(response.text("topic")).isEqualTo("telemetry-contract");
-        assertThat(response.text("consumerGroup")).isEqualTo("contract-consumers");
-        assertThat(response.body().path("assignedPartitions").toString()).isEqualTo("[\"telemetry-contract-0\","
-                + "\"telemetry-contract-1\",\"telemetry-contract-2\",\"telemetry-contract-3\"]");
+        assertThat(response.text("topic")).isEqualTo(KafkaTransport.TOPIC);
+        assertThat(response.text("consumerGroup")).isEqualTo(KafkaTransport.GROUP);
+        assertThat(response.body().path("assignedPartitions").toString()).isEqualTo("[\"telemetry-test-0\","
+                + "\"telemetry-test-1\",\"telemetry-test-2\",\"telemetry-test-3\"]");
     }
 }
