@@ -29,6 +29,13 @@ class EmbeddedIngestTransport implements IngestTransport {
         return requests.checkAndStore(tenantId, candidates, source, itemPrefix, recordPath);
     }
 
+    /** Overridden so that the call, too, passes the transactional proxy (the default method would call past it). */
+    @Override
+    @Transactional
+    public Result ingest(UUID tenantId, List<Candidate> candidates, String source, String itemPrefix) {
+        return requests.checkAndStore(tenantId, candidates, source, itemPrefix, "");
+    }
+
     @Override
     public Status status() {
         return new Status("embedded", null, null, null, List.of());

@@ -23,6 +23,8 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Judges and stores batches of request records exactly once per (tenant, requestId), for every
@@ -196,6 +198,7 @@ public class RequestIngest {
      * in the caller's transaction, whose listeners write the emission records. Returns the requestIds stored now;
      * the others were stored before. Both transports write through here.
      */
+    @Transactional(propagation = Propagation.MANDATORY)
     public Set<String> store(UUID tenantId, List<Item> items, String source, Instant receivedAt,
             java.util.function.Function<UUID, Workload> workloadOf) {
         if (items.isEmpty()) {
@@ -246,7 +249,8 @@ public class RequestIngest {
     }
 
     /** Checks and stores in the caller's transaction: the embedded transport. */
-    Result checkAndStore(UUID tenantId, List<Candidate> candidates, String source, String itemPrefix,
+    @Transactional(propagation = Propagation.MANDATORY)
+    public Result checkAndStore(UUID tenantId, List<Candidate> candidates, String source, String itemPrefix,
             String recordPath) {
         Checked checked = check(tenantId, candidates, itemPrefix, recordPath);
         List<Item> items = checked.toStore(candidates);
@@ -384,6 +388,11 @@ public class RequestIngest {
         }
         if (item.endedAt().isAfter(now.plusSeconds(300))) {
             return new Rejection("endedAt", "endedAt lies in the future");
+        }
+        Instant registered = workload.get().createdAt();
+        if (item.startedAt().isBefore(registered)) {
+            return new Rejection("startedAt", "startedAt " + item.startedAt() + " lies before workload "
+                    + item.workloadId() + " existed (registered at " + registered + ")");
         }
         return null;
     }

@@ -222,6 +222,21 @@ abstract class RequestIngestContract extends IntegrationTest {
     }
 
     @Test
+    void aRequestThatStartedBeforeItsWorkloadWasRegisteredIsRejected() {
+        Instant registered = WORKLOADS_REGISTERED;
+        var response = ingest(tenant.key(), List.of(request("too-early", workload, 1, 1, registered.plusSeconds(1)),
+                request("just-in-time", workload, 1, 1, registered.plusSeconds(3))));
+        assertThat(response.status()).as(response.toString()).isEqualTo(200);
+        var item = response.body().path("items").get(0);
+        assertThat(item.path("status").asString()).isEqualTo("REJECTED");
+        assertThat(item.path("field").asString()).isEqualTo("requests[0].startedAt");
+        assertThat(item.path("reason").asString()).isEqualTo("startedAt 2018-12-31T23:59:58Z lies before workload "
+                + workload + " existed (registered at 2019-01-01T00:00:00Z)");
+        assertThat(response.body().path("items").get(1).path("field").asString())
+                .as("starting the instant the workload was registered").isNotEqualTo("requests[1].startedAt");
+    }
+
+    @Test
     void malformedJsonAsAWholeIsA400() {
         var response = api.postBytes(tenant.key(), "/v1/telemetry/requests",
                 "{\"requests\": [".getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json");
