@@ -6,7 +6,7 @@
 #
 #   deploy/scale-out/run.sh [BATCHES] [BATCH_SIZE]      (defaults: 60 batches of 100 requests)
 #
-# Environment (optional): SCALE_OUT_PARTITIONS (default 6), SCALE_OUT_KAFKA_PORT (default 19092),
+# Environment (optional): SCALE_OUT_PARTITIONS (default 6),
 # SCALE_OUT_PORTS (default "18081 18082"), SCALE_OUT_KEEP=1 keeps the work directory.
 set -euo pipefail
 
@@ -15,7 +15,6 @@ ROOT=$PWD
 BATCHES=${1:-60}
 BATCH_SIZE=${2:-100}
 PARTITIONS=${SCALE_OUT_PARTITIONS:-6}
-KAFKA_PORT=${SCALE_OUT_KAFKA_PORT:-19092}
 read -r -a PORTS <<< "${SCALE_OUT_PORTS:-18081 18082}"
 OPERATOR_KEY="scale-out-operator-key-$RANDOM$RANDOM"
 TOPIC=carbonledger.telemetry.requests
@@ -77,9 +76,9 @@ psql_q() {
 }
 
 # --- Kafka (KRaft) ----------------------------------------------------------------------------------------------------
-log "starting Kafka (KRaft, one node) on port $KAFKA_PORT"
+log "starting Kafka (KRaft, one node)"
 "$JAVA" -Xmx512m -cp "$ROOT/target/test-classes:$(cat "$WORK/classpath.txt")" org.carbonledger.scaleout.KraftBroker \
-    "$KAFKA_PORT" "$WORK/kafka.ready" >"$WORK/kafka.log" 2>&1 &
+    "$WORK/kafka.ready" >"$WORK/kafka.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 300); do
     [[ -s $WORK/kafka.ready ]] && break
