@@ -49,7 +49,7 @@ public final class IngestBenchmark {
     private final AtomicInteger tooMany = new AtomicInteger();
     private String key;
     private UUID tenant;
-    private UUID workload;
+    private final List<UUID> workloads = new ArrayList<>();
 
     private final DataSource db;
     private final boolean kafka;
@@ -96,7 +96,9 @@ public final class IngestBenchmark {
                 "--springdoc.api-docs.enabled=false", "--springdoc.swagger-ui.enabled=false",
                 "--carbonledger.ingest.transport=" + transport));
         if (bootstrap != null) {
+            // four consumer threads store in parallel, as four ingest slots do in the embedded transport
             args.add("--spring.kafka.bootstrap-servers=" + bootstrap);
+            args.add("--carbonledger.ingest.kafka.consumer-threads=4");
         }
         ConfigurableApplicationContext app = new SpringApplicationBuilder(CarbonLedgerApplication.class)
                 .run(args.toArray(String[]::new));
@@ -115,10 +117,13 @@ public final class IngestBenchmark {
                 "{\"name\":\"bench-" + UUID.randomUUID() + "\",\"pricePerTonne\":100}");
         key = t.path("apiKey").asString();
         tenant = UUID.fromString(t.path("id").asString());
-        JsonNode w = post(key, "/v1/workloads", "application/json", "{\"name\":\"bench\",\"model\":"
-                + "\"meta-llama/Meta-Llama-3.1-70B-Instruct\",\"gpuModel\":\"H100\",\"gpuCount\":4,"
-                + "\"region\":\"us-east-1\"}");
-        workload = UUID.fromString(w.path("id").asString());
+        // eight workloads: records are keyed by workload, so in Kafka mode they spread over the partitions
+        for (int k = 0; k < 8; k++) {
+            JsonNode w = post(key, "/v1/workloads", "application/json", "{\"name\":\"bench-" + k + "\",\"model\":"
+                    + "\"meta-llama/Meta-Llama-3.1-70B-Instruct\",\"gpuModel\":\"H100\",\"gpuCount\":4,"
+                    + "\"region\":\"us-east-1\"}");
+            workloads.add(UUID.fromString(w.path("id").asString()));
+        }
         Thread.sleep(2_500); // the requests start 2 s before they end, after the workload was registered
     }
 
@@ -178,7 +183,7 @@ public final class IngestBenchmark {
                     sb.append(ndjson ? "\n" : ",");
                 }
                 sb.append("{\"requestId\":\"").append(tag).append('-').append(i).append("\",\"workloadId\":\"")
-                        .append(workload).append("\",\"inputTokens\":").append(100 + i % 900)
+                        .append(workloads.get(i % workloads.size())).append("\",\"inputTokens\":").append(100 + i % 900)
                         .append(",\"outputTokens\":").append(50 + i % 400).append(",\"startedAt\":\"")
                         .append(ended.minusSeconds(2)).append("\",\"endedAt\":\"").append(ended).append("\"}");
             }
@@ -245,7 +250,7 @@ public final class IngestBenchmark {
                     }
                 }
             }
-            Thread.sleep(20);
+            Thread.sleep(200);
         }
         throw new IllegalStateException(tag + ": not all requests were stored within 10 minutes");
     }
@@ -256,7 +261,7 @@ public final class IngestBenchmark {
         StringBuilder csv = new StringBuilder(total * 200);
         Instant now = Instant.now();
         for (int i = 0; i < total; i++) {
-            csv.append(UUID.randomUUID()).append(',').append(tenant).append(',').append(workload).append(',')
+            csv.append(UUID.randomUUID()).append(',').append(tenant).append(',').append(workloads.get(i % workloads.size())).append(',')
                     .append(tag).append('-').append(i).append(',').append(100 + i % 900).append(',')
                     .append(50 + i % 400).append(',').append(ended.minusSeconds(2)).append(',').append(ended)
                     .append(",copy,").append(now).append('\n');
