@@ -389,10 +389,10 @@ public class RequestIngest {
         if (item.endedAt().isAfter(now.plusSeconds(300))) {
             return new Rejection("endedAt", "endedAt lies in the future");
         }
-        Instant registered = workload.get().createdAt();
-        if (item.startedAt().isBefore(registered)) {
+        Instant servingSince = workload.get().servingSince();
+        if (item.startedAt().isBefore(servingSince)) {
             return new Rejection("startedAt", "startedAt " + item.startedAt() + " lies before workload "
-                    + item.workloadId() + " existed (registered at " + registered + ")");
+                    + item.workloadId() + " existed (serving since " + servingSince + ")");
         }
         return null;
     }

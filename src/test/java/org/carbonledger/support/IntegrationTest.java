@@ -70,23 +70,17 @@ public abstract class IntegrationTest {
     }
 
     /**
-     * When {@link #newWorkload} registers workloads: before any request the tests meter (requests may not start before
-     * their workload was registered).
+     * Since when the workloads of {@link #newWorkload} serve: before any request the tests meter (requests may not
+     * start before their workload served).
      */
     public static final Instant WORKLOADS_REGISTERED = Instant.parse("2019-01-01T00:00:00Z");
 
-    /** A new workload, registered at {@link #WORKLOADS_REGISTERED}; the clock is left where it was. */
+    /** A new workload, serving since {@link #WORKLOADS_REGISTERED}. */
     protected UUID newWorkload(String key, String name, String model, String region) {
-        Instant now = clock.instant();
-        clock.set(WORKLOADS_REGISTERED);
-        try {
-            var response = api.post(key, "/v1/workloads", Api.map("name", name, "model", model, "gpuModel", "H100",
-                    "gpuCount", 4, "region", region));
-            assertThat(response.status()).as(response.toString()).isEqualTo(201);
-            return UUID.fromString(response.text("id"));
-        } finally {
-            clock.set(now);
-        }
+        var response = api.post(key, "/v1/workloads", Api.map("name", name, "model", model, "gpuModel", "H100",
+                "gpuCount", 4, "region", region, "servingSince", WORKLOADS_REGISTERED.toString()));
+        assertThat(response.status()).as(response.toString()).isEqualTo(201);
+        return UUID.fromString(response.text("id"));
     }
 
     protected Api.Response ingest(String key, List<?> records) {

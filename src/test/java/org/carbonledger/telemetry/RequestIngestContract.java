@@ -231,7 +231,7 @@ abstract class RequestIngestContract extends IntegrationTest {
         assertThat(item.path("status").asString()).isEqualTo("REJECTED");
         assertThat(item.path("field").asString()).isEqualTo("requests[0].startedAt");
         assertThat(item.path("reason").asString()).isEqualTo("startedAt 2018-12-31T23:59:58Z lies before workload "
-                + workload + " existed (registered at 2019-01-01T00:00:00Z)");
+                + workload + " existed (serving since 2019-01-01T00:00:00Z)");
         assertThat(response.body().path("items").get(1).path("field").asString())
                 .as("starting the instant the workload was registered").isNotEqualTo("requests[1].startedAt");
     }
