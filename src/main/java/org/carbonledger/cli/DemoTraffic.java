@@ -51,15 +51,16 @@ final class DemoTraffic {
                 "pricePerTonne", 120), 201);
         String key = tenant.path("apiKey").asString();
         console.println("Tenant " + tenant.path("name").asString() + " created; its API key: " + key);
+        // the workloads served the whole period: registered now, serving since its start
+        Instant start = period.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
         String chat = post(key, "/v1/workloads", map("name", "chat-assistant",
                 "model", "meta-llama/Meta-Llama-3.1-70B-Instruct", "gpuModel", "H100-80GB-HBM3", "gpuCount", 4,
-                "region", "us-east-1"), 201).path("id").asString();
+                "region", "us-east-1", "servingSince", start.toString()), 201).path("id").asString();
         String summarise = post(key, "/v1/workloads", map("name", "summariser",
                 "model", "meta-llama/Meta-Llama-3.1-8B-Instruct", "gpuModel", "A100-SXM4-40GB", "gpuCount", 1,
-                "region", "europe-west4"), 201).path("id").asString();
+                "region", "europe-west4", "servingSince", start.toString()), 201).path("id").asString();
 
         Random random = new Random(42);
-        Instant start = period.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
         long seconds = Duration.between(start, period.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC)
                 .toInstant()).toSeconds();
         List<Map<String, Object>> batch = new ArrayList<>();

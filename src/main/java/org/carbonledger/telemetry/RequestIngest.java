@@ -23,13 +23,15 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Stores a batch of request records exactly once per (tenant, requestId). Each item is judged on its own: valid
- * items are stored, each invalid one is reported with its index, field and reason. The valid items are written with
- * one multi-row insert ({@code on conflict do nothing returning}); their emission records are written in the same
- * transaction by the listeners of {@link RequestsMetered}. Acknowledged means committed.
+ * Judges and stores batches of request records exactly once per (tenant, requestId), for every
+ * {@link IngestTransport}. Each item is judged on its own: valid items are stored, each invalid one is reported with
+ * its index, field and reason. The valid items are written with one multi-row insert ({@code on conflict do nothing
+ * returning}); their emission records are written in the same transaction by the listeners of
+ * {@link RequestsMetered}.
  */
 @Service
 public class RequestIngest {
@@ -107,21 +109,49 @@ public class RequestIngest {
     }
 
     /**
-     * Stores the valid candidates and reports every one. {@code itemPrefix} names an item in field paths (e.g.
-     * {@code requests} gives {@code requests[3].endedAt}).
+     * The judgement of a batch before anything is stored: {@code results} holds the rejected items and the in-batch
+     * duplicates (null elsewhere); {@code firstIndexByRequestId} the index of the first valid occurrence of each
+     * requestId, in batch order; {@code workloadsById} the workloads looked up.
      */
-    @Transactional
-    public Result ingest(UUID tenantId, List<Candidate> candidates, String source, String itemPrefix) {
-        return ingest(tenantId, candidates, source, itemPrefix, "");
+    public record Checked(ItemResult[] results, Map<String, Integer> firstIndexByRequestId,
+            Map<UUID, Optional<Workload>> workloadsById, Instant receivedAt) {
+
+        /** The items to store, one per requestId. */
+        public List<Item> toStore(List<Candidate> candidates) {
+            List<Item> items = new ArrayList<>(firstIndexByRequestId.size());
+            for (int index : firstIndexByRequestId.values()) {
+                items.add(candidates.get(index).item());
+            }
+            return items;
+        }
+
+        /** Completes the results: {@code status} for each item to store, by requestId, then counts. */
+        public Result complete(List<Candidate> candidates, Map<String, Outcome> status) {
+            int accepted = 0;
+            int rejected = 0;
+            for (var entry : firstIndexByRequestId.entrySet()) {
+                int index = entry.getValue();
+                Outcome outcome = status.get(entry.getKey());
+                results[index] = new ItemResult(index, entry.getKey(), outcome, null, null);
+            }
+            for (ItemResult r : results) {
+                if (r.status() == Outcome.REJECTED) {
+                    rejected++;
+                } else if (r.status() == Outcome.ACCEPTED) {
+                    accepted++;
+                }
+            }
+            return new Result(accepted, candidates.size() - accepted - rejected, rejected, List.of(results));
+        }
     }
 
     /**
-     * As {@link #ingest(UUID, List, String, String)} for items that wrap the record: {@code recordPath} (e.g.
-     * {@code data}) is put before the fields of rejections found here, not before those of decoding rejections.
+     * Judges every candidate without storing anything: the same validation in every transport. {@code itemPrefix}
+     * names an item in field paths (e.g. {@code requests} gives {@code requests[3].endedAt}); {@code recordPath}
+     * (e.g. {@code data}) is put before the fields of rejections found here, not before those of decoding
+     * rejections.
      */
-    @Transactional
-    public Result ingest(UUID tenantId, List<Candidate> candidates, String source, String itemPrefix,
-            String recordPath) {
+    public Checked check(UUID tenantId, List<Candidate> candidates, String itemPrefix, String recordPath) {
         if (candidates == null || candidates.isEmpty()) {
             throw ApiProblem.invalid(itemPrefix, "the batch holds no request records");
         }
@@ -165,42 +195,78 @@ public class RequestIngest {
                 results[i] = new ItemResult(i, candidates.get(i).item().requestId(), Outcome.DUPLICATE, null, null);
             }
         }
+        return new Checked(results, firstIndexByRequestId, workloadsById, now);
+    }
+
+    /**
+     * Stores checked items (distinct requestIds of one tenant) exactly once: one multi-row insert
+     * ({@code on conflict do nothing returning}) and, for the rows stored for the first time, {@link RequestsMetered}
+     * in the caller's transaction, whose listeners write the emission records. Returns the requestIds stored now;
+     * the others were stored before. Both transports write through here.
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public Set<String> store(UUID tenantId, List<Item> items, String source, Instant receivedAt,
+            java.util.function.Function<UUID, Workload> workloadOf) {
+        if (items.isEmpty()) {
+            return Set.of();
+        }
         // rows go in requestId order: concurrent batches with common requestIds lock them in the same order and
         // cannot deadlock
-        List<Item> toInsert = new ArrayList<>(firstIndexByRequestId.size());
-        for (int index : firstIndexByRequestId.values()) {
-            toInsert.add(candidates.get(index).item());
-        }
+        List<Item> toInsert = new ArrayList<>(items);
         toInsert.sort(java.util.Comparator.comparing(Item::requestId));
         List<UUID> ids = new ArrayList<>(toInsert.size());
         for (int k = 0; k < toInsert.size(); k++) {
             ids.add(UUID.randomUUID());
         }
-        Set<String> inserted = toInsert.isEmpty() ? Set.of() : insert(tenantId, toInsert, ids, source, now);
+        Set<String> inserted = insert(tenantId, toInsert, ids, source, receivedAt);
         List<MeteredRequest> stored = new ArrayList<>(inserted.size());
         for (int k = 0; k < toInsert.size(); k++) {
             Item item = toInsert.get(k);
-            int index = firstIndexByRequestId.get(item.requestId());
             if (inserted.contains(item.requestId())) {
-                stored.add(new MeteredRequest(ids.get(k), item.requestId(),
-                        workloadsById.get(item.workloadId()).orElseThrow(), item.inputTokens(), item.outputTokens(),
-                        item.startedAt(), item.endedAt()));
-                results[index] = new ItemResult(index, item.requestId(), Outcome.ACCEPTED, null, null);
-            } else {
-                results[index] = new ItemResult(index, item.requestId(), Outcome.DUPLICATE, null, null);
+                stored.add(new MeteredRequest(ids.get(k), item.requestId(), workloadOf.apply(item.workloadId()),
+                        item.inputTokens(), item.outputTokens(), item.startedAt(), item.endedAt()));
             }
         }
         if (!stored.isEmpty()) {
             events.publishEvent(new RequestsMetered(tenantId, List.copyOf(stored)));
         }
-        int rejected = 0;
-        for (ItemResult r : results) {
-            if (r.status() == Outcome.REJECTED) {
-                rejected++;
-            }
+        return inserted;
+    }
+
+    /** The requestIds among {@code requestIds} already stored for the tenant. */
+    public Set<String> alreadyStored(UUID tenantId, java.util.Collection<String> requestIds) {
+        if (requestIds.isEmpty()) {
+            return Set.of();
         }
-        return new Result(stored.size(), candidates.size() - stored.size() - rejected, rejected,
-                List.of(results));
+        return jdbc.execute((ConnectionCallback<Set<String>>) con -> {
+            try (PreparedStatement ps = con.prepareStatement(
+                    "select request_id from inference_requests where tenant_id = ? and request_id = any(?)")) {
+                ps.setObject(1, tenantId);
+                ps.setArray(2, array(con, "text", requestIds.toArray()));
+                Set<String> found = new HashSet<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        found.add(rs.getString(1));
+                    }
+                }
+                return found;
+            }
+        });
+    }
+
+    /** Checks and stores in the caller's transaction: the embedded transport. */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public Result checkAndStore(UUID tenantId, List<Candidate> candidates, String source, String itemPrefix,
+            String recordPath) {
+        Checked checked = check(tenantId, candidates, itemPrefix, recordPath);
+        List<Item> items = checked.toStore(candidates);
+        Set<String> inserted = store(tenantId, items, source, checked.receivedAt(),
+                id -> checked.workloadsById().get(id).orElseThrow());
+        Map<String, Outcome> status = new HashMap<>(items.size() * 2);
+        for (Item item : items) {
+            status.put(item.requestId(), inserted.contains(item.requestId()) ? Outcome.ACCEPTED : Outcome.DUPLICATE);
+        }
+        return checked.complete(candidates, status);
     }
 
     private Set<String> insert(UUID tenantId, List<Item> items, List<UUID> ids, String source, Instant receivedAt) {
@@ -334,6 +400,11 @@ public class RequestIngest {
         }
         if (item.nodeId() != null && (item.nodeId().isBlank() || item.nodeId().length() > 200)) {
             return new Rejection("nodeId", "nodeId must be 1 to 200 characters when given");
+        }
+        Instant servingSince = workload.get().servingSince();
+        if (item.startedAt().isBefore(servingSince)) {
+            return new Rejection("startedAt", "startedAt " + item.startedAt() + " lies before workload "
+                    + item.workloadId() + " existed (serving since " + servingSince + ")");
         }
         return null;
     }

@@ -33,8 +33,9 @@ public class Workloads {
     }
 
     /** What a tenant asks for; {@code modelParamsBillion} and {@code pue} may be null (then looked up / defaulted). */
+    /** {@code servingSince} null means from the registration on. */
     public record Registration(String name, String model, BigDecimal modelParamsBillion, String gpuModel,
-            int gpuCount, String region, BigDecimal pue) {
+            int gpuCount, String region, BigDecimal pue, java.time.Instant servingSince) {
     }
 
     @Transactional
@@ -45,15 +46,20 @@ public class Workloads {
         BigDecimal params = r.modelParamsBillion() != null ? r.modelParamsBillion()
                 : models.paramsBillion(r.model()).orElseThrow(() -> ApiProblem.invalid("modelParamsBillion",
                         "model '" + r.model() + "' is not in the model catalog: give modelParamsBillion"));
+        java.time.Instant now = clock.instant();
+        if (r.servingSince() != null && r.servingSince().isAfter(now)) {
+            throw ApiProblem.invalid("servingSince", "servingSince lies in the future");
+        }
         Workload w = new Workload(UUID.randomUUID(), tenantId, r.name(), r.model(), params, r.gpuModel(),
-                r.gpuCount(), region, r.pue(), clock.instant());
+                r.gpuCount(), region, r.pue(), now, r.servingSince() != null ? r.servingSince() : now);
         try {
             jdbc.sql("""
                     insert into workloads (id, tenant_id, name, model, model_params_billion, gpu_model, gpu_count,
-                                           region, pue, created_at)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                                           region, pue, created_at, serving_since)
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
                     .params(w.id(), tenantId, w.name(), w.model(), w.modelParamsBillion(), w.gpuModel(),
-                            w.gpuCount(), w.region(), w.pue(), Timestamp.from(w.createdAt()))
+                            w.gpuCount(), w.region(), w.pue(), Timestamp.from(w.createdAt()),
+                            Timestamp.from(w.servingSince()))
                     .update();
         } catch (DuplicateKeyException e) {
             throw new ApiProblem(org.springframework.http.HttpStatus.CONFLICT, "Conflict",
@@ -84,6 +90,6 @@ public class Workloads {
         return new Workload(rs.getObject("id", UUID.class), rs.getObject("tenant_id", UUID.class),
                 rs.getString("name"), rs.getString("model"), rs.getBigDecimal("model_params_billion"),
                 rs.getString("gpu_model"), rs.getInt("gpu_count"), rs.getString("region"), rs.getBigDecimal("pue"),
-                rs.getTimestamp("created_at").toInstant());
+                rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("serving_since").toInstant());
     }
 }

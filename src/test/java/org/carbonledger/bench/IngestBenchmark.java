@@ -25,14 +25,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.carbonledger.CarbonLedgerApplication;
 import org.postgresql.PGConnection;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Durable ingest throughput through the HTTP API (JSON batches and NDJSON, several batch sizes) against a raw
- * PostgreSQL {@code COPY} of the same rows into the same database, in one run. Not a test: run with
+ * Durable ingest throughput through the HTTP API (JSON batches and NDJSON, several batch sizes) on the embedded
+ * transport and on the Kafka transport (an in-JVM KRaft broker), against a raw PostgreSQL {@code COPY} of the same
+ * rows into the same database, in one run. Not a test: run with
  * {@code ./mvnw -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=org.carbonledger.bench.IngestBenchmark}
  * (arguments: requests per measurement, default 20000; rounds, default 3; client threads, default 4).
  */
@@ -47,10 +49,15 @@ public final class IngestBenchmark {
     private final AtomicInteger tooMany = new AtomicInteger();
     private String key;
     private UUID tenant;
-    private UUID workload;
+    private final List<UUID> workloads = new ArrayList<>();
 
-    private IngestBenchmark(int port) {
+    private final DataSource db;
+    private final boolean kafka;
+
+    private IngestBenchmark(int port, DataSource db, boolean kafka) {
         this.port = port;
+        this.db = db;
+        this.kafka = kafka;
     }
 
     public static void main(String[] args) throws Exception {
@@ -58,23 +65,51 @@ public final class IngestBenchmark {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 4;
         Path data = Files.createTempDirectory(Path.of("target"), "bench-data-");
-        ConfigurableApplicationContext app = new SpringApplicationBuilder(CarbonLedgerApplication.class)
-                .run("--carbonledger.data-dir=" + data, "--carbonledger.admin-key=" + OPERATOR, "--server.port=0",
-                        "--logging.level.root=WARN", "--springdoc.api-docs.enabled=false",
-                        "--springdoc.swagger-ui.enabled=false");
+        System.out.printf("requests per measurement %d, rounds %d, client threads %d, max heap %d MiB%n", perRun,
+                rounds, threads, Runtime.getRuntime().maxMemory() >> 20);
+        EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 12);
         int exit = 0;
+        List<String> lines = new ArrayList<>();
         try {
-            int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
-            IngestBenchmark bench = new IngestBenchmark(port);
-            bench.setUp();
-            bench.run(app.getBean(DataSource.class), perRun, rounds, threads);
+            broker.afterPropertiesSet();
+            // the same database for both transports and for COPY: the embedded PostgreSQL under `data`
+            double copyMedian = phase(data, "embedded", null, perRun, rounds, threads, lines, 0);
+            phase(data, "kafka", broker.getBrokersAsString(), perRun, rounds, threads, lines, copyMedian);
         } catch (Exception e) {
             e.printStackTrace();
             exit = 1;
         } finally {
+            broker.destroy();
+        }
+        System.out.println();
+        System.out.println("| path | batch size | requests/s (median) | ratio to COPY |");
+        System.out.println("|---|---|---|---|");
+        lines.forEach(System.out::println);
+        System.exit(exit);
+    }
+
+    /** One application on one transport; measures COPY too when {@code copyMedian} is 0 and returns its median. */
+    private static double phase(Path data, String transport, String bootstrap, int perRun, int rounds, int threads,
+            List<String> lines, double copyMedian) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--carbonledger.data-dir=" + data,
+                "--carbonledger.admin-key=" + OPERATOR, "--server.port=0", "--logging.level.root=WARN",
+                "--springdoc.api-docs.enabled=false", "--springdoc.swagger-ui.enabled=false",
+                "--carbonledger.ingest.transport=" + transport));
+        if (bootstrap != null) {
+            // four consumer threads store in parallel, as four ingest slots do in the embedded transport
+            args.add("--spring.kafka.bootstrap-servers=" + bootstrap);
+            args.add("--carbonledger.ingest.kafka.consumer-threads=4");
+        }
+        ConfigurableApplicationContext app = new SpringApplicationBuilder(CarbonLedgerApplication.class)
+                .run(args.toArray(String[]::new));
+        try {
+            int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+            IngestBenchmark bench = new IngestBenchmark(port, app.getBean(DataSource.class), bootstrap != null);
+            bench.setUp();
+            return bench.run(transport, perRun, rounds, threads, lines, copyMedian);
+        } finally {
             app.close();
         }
-        System.exit(exit);
     }
 
     private void setUp() throws Exception {
@@ -82,49 +117,61 @@ public final class IngestBenchmark {
                 "{\"name\":\"bench-" + UUID.randomUUID() + "\",\"pricePerTonne\":100}");
         key = t.path("apiKey").asString();
         tenant = UUID.fromString(t.path("id").asString());
-        JsonNode w = post(key, "/v1/workloads", "application/json", "{\"name\":\"bench\",\"model\":"
-                + "\"meta-llama/Meta-Llama-3.1-70B-Instruct\",\"gpuModel\":\"H100\",\"gpuCount\":4,"
-                + "\"region\":\"us-east-1\"}");
-        workload = UUID.fromString(w.path("id").asString());
+        // eight workloads: records are keyed by workload, so in Kafka mode they spread over the partitions
+        for (int k = 0; k < 8; k++) {
+            JsonNode w = post(key, "/v1/workloads", "application/json", "{\"name\":\"bench-" + k + "\",\"model\":"
+                    + "\"meta-llama/Meta-Llama-3.1-70B-Instruct\",\"gpuModel\":\"H100\",\"gpuCount\":4,"
+                    + "\"region\":\"us-east-1\"}");
+            workloads.add(UUID.fromString(w.path("id").asString()));
+        }
+        Thread.sleep(2_500); // the requests start 2 s before they end, after the workload was registered
     }
 
-    private void run(DataSource db, int perRun, int rounds, int threads) throws Exception {
-        System.out.printf("requests per measurement %d, rounds %d, client threads %d, max heap %d MiB%n", perRun,
-                rounds, threads, Runtime.getRuntime().maxMemory() >> 20);
+    private double run(String transport, int perRun, int rounds, int threads, List<String> lines,
+            double copyMedian) throws Exception {
+        peakHeap.set(0);
+        tooMany.set(0);
         Thread sampler = heapSampler();
-        List<String> lines = new ArrayList<>();
         int[] sizes = {100, 500, 1000};
         // warm-up: JIT and connection pools
-        http(perRun / 4, 500, false, threads, "warm");
-        List<Double> copy = new ArrayList<>();
-        for (int r = 0; r < rounds; r++) {
-            copy.add(copy(db, perRun, "copy" + r));
+        http(perRun / 4, 500, false, threads, transport + "-warm");
+        if (copyMedian == 0) {
+            List<Double> copy = new ArrayList<>();
+            for (int r = 0; r < rounds; r++) {
+                copy.add(copy(db, perRun, "copy" + r));
+            }
+            copyMedian = median(copy);
+            lines.add(String.format("| raw `COPY` into `inference_requests` | — | %,.0f | 1.00 |", copyMedian));
         }
-        double copyMedian = median(copy);
-        lines.add(String.format("| raw `COPY` into `inference_requests` | — | %,.0f | 1.00 |", copyMedian));
         for (boolean ndjson : new boolean[] {false, true}) {
             for (int size : sizes) {
                 List<Double> rates = new ArrayList<>();
+                List<Double> acknowledged = new ArrayList<>();
                 for (int r = 0; r < rounds; r++) {
-                    rates.add(http(perRun, size, ndjson, threads, (ndjson ? "n" : "j") + size + "-" + r));
+                    double[] rate = http(perRun, size, ndjson, threads,
+                            transport + "-" + (ndjson ? "n" : "j") + size + "-" + r);
+                    rates.add(rate[0]);
+                    acknowledged.add(rate[1]);
                 }
                 double m = median(rates);
-                lines.add(String.format("| HTTP %s, embedded | %d | %,.0f | %.2f |", ndjson ? "NDJSON" : "JSON batch",
-                        size, m, m / copyMedian));
+                lines.add(String.format("| HTTP %s, %s | %d | %,.0f | %.2f |%s", ndjson ? "NDJSON" : "JSON batch",
+                        transport, size, m, m / copyMedian, kafka ? String.format(" acknowledged %,.0f/s",
+                                median(acknowledged)) : ""));
             }
         }
         sampler.interrupt();
-        System.out.println();
-        System.out.println("| path | batch size | requests/s (median) | ratio to COPY |");
-        System.out.println("|---|---|---|---|");
-        lines.forEach(System.out::println);
-        System.out.printf("%npeak heap used %d MiB (max %d MiB); 429 answers retried: %d%n", peakHeap.get() >> 20,
-                Runtime.getRuntime().maxMemory() >> 20, tooMany.get());
+        lines.add(String.format("| %s: peak heap used %d MiB (max %d MiB); 429 answers retried: %d |", transport,
+                peakHeap.get() >> 20, Runtime.getRuntime().maxMemory() >> 20, tooMany.get()));
+        return copyMedian;
     }
 
-    /** Requests per second through the API, each request stored with its emission record before the 200. */
-    private double http(int total, int batchSize, boolean ndjson, int threads, String tag) throws Exception {
-        Instant ended = Instant.now().minusSeconds(3600);
+    /**
+     * Requests per second through the API until every request is stored with its emission record: in the embedded
+     * transport that is the last 200; in Kafka mode the last row the consumer committed. The second element is the
+     * rate of acknowledgements (the last 200), which in Kafka mode means durable in the broker's log.
+     */
+    private double[] http(int total, int batchSize, boolean ndjson, int threads, String tag) throws Exception {
+        Instant ended = Instant.now();
         List<String> bodies = new ArrayList<>();
         for (int start = 0; start < total; start += batchSize) {
             StringBuilder sb = new StringBuilder(batchSize * 220);
@@ -136,7 +183,7 @@ public final class IngestBenchmark {
                     sb.append(ndjson ? "\n" : ",");
                 }
                 sb.append("{\"requestId\":\"").append(tag).append('-').append(i).append("\",\"workloadId\":\"")
-                        .append(workload).append("\",\"inputTokens\":").append(100 + i % 900)
+                        .append(workloads.get(i % workloads.size())).append("\",\"inputTokens\":").append(100 + i % 900)
                         .append(",\"outputTokens\":").append(50 + i % 400).append(",\"startedAt\":\"")
                         .append(ended.minusSeconds(2)).append("\",\"endedAt\":\"").append(ended).append("\"}");
             }
@@ -172,15 +219,40 @@ public final class IngestBenchmark {
         for (Future<?> f : futures) {
             f.get();
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
+        double acknowledgedSeconds = (System.nanoTime() - t0) / 1e9;
         pool.shutdown();
         if (accepted.get() != total) {
             throw new IllegalStateException(tag + ": accepted " + accepted.get() + " of " + total);
         }
+        if (kafka) {
+            awaitStored(tag, total);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
         double rate = total / seconds;
-        System.out.printf("%-10s %s batch %4d: %,8.0f requests/s%n", tag, ndjson ? "NDJSON" : "JSON  ", batchSize,
-                rate);
-        return rate;
+        System.out.printf("%-22s %s batch %4d: %,8.0f requests/s stored (%,8.0f/s acknowledged)%n", tag,
+                ndjson ? "NDJSON" : "JSON  ", batchSize, rate, total / acknowledgedSeconds);
+        return new double[] {rate, total / acknowledgedSeconds};
+    }
+
+    /** Waits until the consumer has stored every request of the measurement, each with its emission record. */
+    private void awaitStored(String tag, int total) throws Exception {
+        long deadline = System.nanoTime() + 600_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            try (Connection c = db.getConnection(); var ps = c.prepareStatement("""
+                    select count(*) from inference_requests r join emission_records e on e.inference_request_id = r.id
+                     where r.tenant_id = ? and r.request_id like ?""")) {
+                ps.setObject(1, tenant);
+                ps.setString(2, tag + "-%");
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) == total) {
+                        return;
+                    }
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException(tag + ": not all requests were stored within 10 minutes");
     }
 
     /** Rows per second of a raw COPY of the same shape of rows (no validation, no emission records). */
@@ -189,7 +261,7 @@ public final class IngestBenchmark {
         StringBuilder csv = new StringBuilder(total * 200);
         Instant now = Instant.now();
         for (int i = 0; i < total; i++) {
-            csv.append(UUID.randomUUID()).append(',').append(tenant).append(',').append(workload).append(',')
+            csv.append(UUID.randomUUID()).append(',').append(tenant).append(',').append(workloads.get(i % workloads.size())).append(',')
                     .append(tag).append('-').append(i).append(',').append(100 + i % 900).append(',')
                     .append(50 + i % 400).append(',').append(ended.minusSeconds(2)).append(',').append(ended)
                     .append(",copy,").append(now).append('\n');

@@ -82,9 +82,16 @@ public abstract class IntegrationTest {
     public record Tenant(UUID id, String key) {
     }
 
+    /**
+     * Since when the workloads of {@link #newWorkload} serve: before any request the tests meter (requests may not
+     * start before their workload served).
+     */
+    public static final Instant WORKLOADS_REGISTERED = Instant.parse("2019-01-01T00:00:00Z");
+
+    /** A new workload, serving since {@link #WORKLOADS_REGISTERED}. */
     protected UUID newWorkload(String key, String name, String model, String region) {
         var response = api.post(key, "/v1/workloads", Api.map("name", name, "model", model, "gpuModel", "H100",
-                "gpuCount", 4, "region", region));
+                "gpuCount", 4, "region", region, "servingSince", WORKLOADS_REGISTERED.toString()));
         assertThat(response.status()).as(response.toString()).isEqualTo(201);
         return UUID.fromString(response.text("id"));
     }

@@ -96,6 +96,26 @@ class TenantsAndWorkloadsIntegrationTest extends IntegrationTest {
     }
 
     @Test
+    void aWorkloadServesFromItsRegistrationOrSinceWhenItSaysButNotFromTheFuture() {
+        Tenant tenant = newTenant(unique("serving"), 10);
+        var plain = api.post(tenant.key(), "/v1/workloads", Api.map("name", "now", "model", "google/gemma-2-9b-it",
+                "gpuModel", "H100", "gpuCount", 1, "region", "us-east-1"));
+        assertThat(plain.status()).as(plain.toString()).isEqualTo(201);
+        assertThat(plain.text("servingSince")).isEqualTo(plain.text("createdAt"));
+        var backfilled = api.post(tenant.key(), "/v1/workloads", Api.map("name", "since", "model",
+                "google/gemma-2-9b-it", "gpuModel", "H100", "gpuCount", 1, "region", "us-east-1",
+                "servingSince", START.minusSeconds(86_400).toString()));
+        assertThat(backfilled.status()).as(backfilled.toString()).isEqualTo(201);
+        assertThat(java.time.Instant.parse(backfilled.text("servingSince"))).isEqualTo(START.minusSeconds(86_400));
+        var future = api.post(tenant.key(), "/v1/workloads", Api.map("name", "later", "model",
+                "google/gemma-2-9b-it", "gpuModel", "H100", "gpuCount", 1, "region", "us-east-1",
+                "servingSince", START.plusSeconds(1).toString()));
+        assertThat(future.status()).isEqualTo(400);
+        assertThat(future.text("field")).isEqualTo("servingSince");
+        assertThat(future.text("detail")).isEqualTo("servingSince lies in the future");
+    }
+
+    @Test
     void anotherTenantsWorkloadIs404() {
         Tenant a = newTenant(unique("a"), 10);
         Tenant b = newTenant(unique("b"), 10);

@@ -272,7 +272,7 @@ public class HourlyFactorImport {
                                  on v.id = b.emission_record_id
                                 where v.inference_request_id = e.inference_request_id) as billed,
                        w.id as w_id, w.name, w.model, w.model_params_billion, w.gpu_model, w.gpu_count, w.region,
-                       w.pue, w.created_at, r.node_id
+                       w.pue, w.created_at, w.serving_since, r.node_id
                   from emission_records e
                   join inference_requests r on r.id = e.inference_request_id
                   join workloads w on w.id = r.workload_id
@@ -290,7 +290,8 @@ public class HourlyFactorImport {
                         new Workload(rs.getObject("w_id", UUID.class), rs.getObject("tenant_id", UUID.class),
                                 rs.getString("name"), rs.getString("model"), rs.getBigDecimal("model_params_billion"),
                                 rs.getString("gpu_model"), rs.getInt("gpu_count"), rs.getString("region"),
-                                rs.getBigDecimal("pue"), rs.getTimestamp("created_at").toInstant()),
+                                rs.getBigDecimal("pue"), rs.getTimestamp("created_at").toInstant(),
+                                rs.getTimestamp("serving_since").toInstant()),
                         rs.getString("node_id")))
                 .list();
     }

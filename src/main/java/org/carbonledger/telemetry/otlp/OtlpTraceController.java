@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.UUID;
 import org.carbonledger.shared.CallerContext;
 import org.carbonledger.shared.web.ApiProblem;
+import org.carbonledger.telemetry.IngestTransport;
 import org.carbonledger.telemetry.RequestIngest;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -42,11 +43,11 @@ class OtlpTraceController {
     static final String IGNORED_HEADER = "X-Carbonledger-Spans-Ignored";
     static final int MAX_MESSAGES = 10;
 
-    private final RequestIngest ingest;
+    private final IngestTransport ingest;
     private final CallerContext callers;
     private final JsonMapper json;
 
-    OtlpTraceController(RequestIngest ingest, CallerContext callers, JsonMapper json) {
+    OtlpTraceController(IngestTransport ingest, CallerContext callers, JsonMapper json) {
         this.ingest = ingest;
         this.callers = callers;
         this.json = json;

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.UUID;
 import org.carbonledger.shared.CallerContext;
 import org.carbonledger.shared.web.ApiProblem;
+import org.carbonledger.telemetry.IngestTransport;
 import org.carbonledger.telemetry.RequestIngest;
 import org.carbonledger.telemetry.RequestIngest.Candidate;
 import org.springframework.http.HttpHeaders;
@@ -31,11 +32,11 @@ class TelemetryController {
     static final String CLOUDEVENT = "application/cloudevents+json";
     static final String CLOUDEVENTS_BATCH = "application/cloudevents-batch+json";
 
-    private final RequestIngest ingest;
+    private final IngestTransport ingest;
     private final CallerContext callers;
     private final JsonMapper json;
 
-    TelemetryController(RequestIngest ingest, CallerContext callers, JsonMapper json) {
+    TelemetryController(IngestTransport ingest, CallerContext callers, JsonMapper json) {
         this.ingest = ingest;
         this.callers = callers;
         this.json = json;

@@ -46,7 +46,8 @@ class WorkloadController {
             @NotNull @Min(1) @Max(4096) Integer gpuCount,
             @NotBlank @Size(max = 100) String region,
             @DecimalMin("1.0") @DecimalMax(value = "3.0", inclusive = false)
-            @Digits(integer = 1, fraction = 3, message = "at most 3 decimals") BigDecimal pue) {
+            @Digits(integer = 1, fraction = 3, message = "at most 3 decimals") BigDecimal pue,
+            java.time.Instant servingSince) {
     }
 
     @PostMapping("/v1/workloads")
@@ -56,7 +57,7 @@ class WorkloadController {
         UUID tenant = callers.requireTenant();
         return workloads.register(tenant, new Workloads.Registration(body.name().trim(), body.model().trim(),
                 body.modelParamsBillion(), body.gpuModel().trim(), body.gpuCount(), body.region().trim(),
-                body.pue()));
+                body.pue(), body.servingSince()));
     }
 
     @GetMapping("/v1/workloads")
