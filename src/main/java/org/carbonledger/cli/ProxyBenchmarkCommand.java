@@ -74,7 +74,7 @@ class ProxyBenchmarkCommand implements Callable<Integer> {
                     Money.of(new BigDecimal("30"), "USD"));
             var workload = context.getBean(Workloads.class).register(tenant.tenant().id(),
                     new Workloads.Registration("bench", "meta-llama/Meta-Llama-3.1-70B-Instruct", null, "H100", 4,
-                            "us-east-1", null));
+                            "us-east-1", null, null));
             Path routes = dir.resolve("benchmark-routes.yaml");
             Files.writeString(routes, "upstreams:\n  replay:\n    url: " + upstream.url() + "\nroutes:\n"
                     + "  - name: default\n    upstream: replay\n    workload: " + workload.id() + "\n");

@@ -82,7 +82,7 @@ public class CallStore {
         if (candidates.isEmpty()) {
             return result;
         }
-        RequestIngest.Result r = ingest.ingest(tenantId, candidates, SOURCE, "calls");
+        RequestIngest.Result r = ingest.checkAndStore(tenantId, candidates, SOURCE, "calls", "");
         for (RequestIngest.ItemResult item : r.items()) {
             if (item.status() == RequestIngest.Outcome.REJECTED) {
                 int at = positions.get(item.index());

@@ -178,7 +178,7 @@ public class MeasuredAttribution {
         return jdbc.sql("""
                 select r.id, r.input_tokens, r.output_tokens, r.started_at, r.ended_at,
                        w.id as w_id, w.name, w.model, w.model_params_billion, w.gpu_model, w.gpu_count, w.region,
-                       w.pue, w.created_at,
+                       w.pue, w.created_at, w.serving_since,
                        (select case when e.estimator_flags like '%batch-default%' then null else e.batch_occupancy end
                           from emission_records e
                          where e.inference_request_id = r.id and e.energy_basis = 'ESTIMATED'
@@ -191,7 +191,8 @@ public class MeasuredAttribution {
                         new Workload(rs.getObject("w_id", UUID.class), tenantId, rs.getString("name"),
                                 rs.getString("model"), rs.getBigDecimal("model_params_billion"),
                                 rs.getString("gpu_model"), rs.getInt("gpu_count"), rs.getString("region"),
-                                rs.getBigDecimal("pue"), rs.getTimestamp("created_at").toInstant()),
+                                rs.getBigDecimal("pue"), rs.getTimestamp("created_at").toInstant(),
+                                rs.getTimestamp("serving_since").toInstant()),
                         rs.getLong("input_tokens"), rs.getLong("output_tokens"),
                         rs.getTimestamp("started_at").toInstant(), rs.getTimestamp("ended_at").toInstant(),
                         rs.getBigDecimal("occupancy") == null ? null : rs.getBigDecimal("occupancy").doubleValue()))
