@@ -259,6 +259,11 @@ public class ReceiptChecks {
         }
     }
 
+    /** The inclusion check alone, for a manifest already read from a receipt whose signature verified. */
+    public static Verdict inclusionOf(JsonNode manifest, String requestId, byte[] proofJson) {
+        return inclusion(manifest, requestId, proofJson);
+    }
+
     static Verdict inclusion(JsonNode m, String requestId, byte[] proofJson) {
         if (requestId == null || proofJson == null) {
             return new Verdict(INCLUSION, false, "give both a request id and its proof");
