@@ -99,34 +99,30 @@ class ReceiptIssuer {
         Instant issuedAt = clock.instant();
         String number = "R-" + invoice.number();
 
+        // one pass over the invoice's billed records: sums per workload and model, with the versions used
+        List<String> versions = new ArrayList<>();
         List<Group> groups = jdbc.sql("""
                 select l.workload_id, w.name, coalesce(l.model, w.model), count(*), sum(e.energy_joules),
                        sum(e.co2e_grams_location), sum(e.co2e_grams_market), sum(e.co2e_grams_low),
-                       sum(e.co2e_grams_high)
+                       sum(e.co2e_grams_high), array_agg(distinct 'm:' || e.methodology_version),
+                       array_agg(distinct 'f:' || f.dataset_version)
                   from invoice_lines l
                   join invoice_line_emissions b on b.invoice_line_id = l.id
                   join emission_records e on e.id = b.emission_record_id
+                  join emission_factors f on f.id = e.emission_factor_id
                   join workloads w on w.id = l.workload_id
                  where l.invoice_id = ?
                  group by l.workload_id, w.name, coalesce(l.model, w.model)
                  order by w.name, coalesce(l.model, w.model), l.workload_id""")
                 .param(invoice.id())
-                .query((rs, n) -> new Group(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
-                        rs.getLong(4), scaled(rs.getBigDecimal(5)), scaled(rs.getBigDecimal(6)),
-                        scaled(rs.getBigDecimal(7)), scaled(rs.getBigDecimal(8)), scaled(rs.getBigDecimal(9))))
+                .query((rs, n) -> {
+                    versions.addAll(List.of((String[]) rs.getArray(10).getArray()));
+                    versions.addAll(List.of((String[]) rs.getArray(11).getArray()));
+                    return new Group(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getLong(4),
+                            scaled(rs.getBigDecimal(5)), scaled(rs.getBigDecimal(6)), scaled(rs.getBigDecimal(7)),
+                            scaled(rs.getBigDecimal(8)), scaled(rs.getBigDecimal(9)));
+                })
                 .list();
-        List<String> versions = jdbc.sql("""
-                select distinct 'm:' || e.methodology_version from invoice_lines l
-                  join invoice_line_emissions b on b.invoice_line_id = l.id
-                  join emission_records e on e.id = b.emission_record_id
-                 where l.invoice_id = ?
-                union
-                select distinct 'f:' || f.dataset_version from invoice_lines l
-                  join invoice_line_emissions b on b.invoice_line_id = l.id
-                  join emission_records e on e.id = b.emission_record_id
-                  join emission_factors f on f.id = e.emission_factor_id
-                 where l.invoice_id = ?""")
-                .params(invoice.id(), invoice.id()).query(String.class).list();
 
         long requestCount = groups.stream().mapToLong(Group::requestCount).sum();
         BigDecimal energyJoules = sum(groups, Group::energyJoules);
