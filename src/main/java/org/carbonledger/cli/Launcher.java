@@ -10,13 +10,13 @@ import picocli.CommandLine.Command;
 
 /**
  * Entry point of {@code ./carbonledger}: subcommands serve, demo, verify, reconcile, fit-estimator, estimate, audit,
- * benchmark-log, proxy and benchmark-proxy.
+ * benchmark-log, benchmark-receipt, proxy and benchmark-proxy.
  */
 @Command(name = "carbonledger", mixinStandardHelpOptions = true, version = "carbonledger 0.1.0",
         description = "Carbon accounting for AI inference: meter, price, retire, sign.",
         subcommands = {Launcher.Serve.class, DemoCommand.class, VerifyCommand.class, ReconcileCommand.class,
                 FitEstimatorCommand.class, EstimateCommand.class, AuditCommand.class, BenchmarkCommand.class,
-                ProxyCommand.class, ProxyBenchmarkCommand.class})
+                ReceiptBenchmarkCommand.class, ProxyCommand.class, ProxyBenchmarkCommand.class})
 public class Launcher implements Callable<Integer> {
 
     private static Class<?> application;

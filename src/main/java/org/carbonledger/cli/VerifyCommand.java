@@ -93,7 +93,8 @@ class VerifyCommand implements Callable<Integer> {
                     + manifest.path("invoice").path("number").asString());
             JsonNode totals = manifest.path("totals");
             out.println("  emissions:    " + totals.path("co2eGramsLocationBased").asString()
-                    + " g CO2e (location-based) from " + manifest.path("requests").size() + " requests; "
+                    + " g CO2e (location-based) from " + (totals.has("requestCount")
+                            ? totals.path("requestCount").asLong() : manifest.path("requests").size()) + " requests; "
                     + totals.path("co2eGramsAllocated").asString() + " g covered by retired offsets");
         }
         return report.valid() ? 0 : 1;

@@ -25,7 +25,8 @@ import org.springframework.transaction.annotation.Transactional;
  * record versions = the invoiced mass (per invoice and per line, credit notes negative), and per request the amounts
  * billed over its versions add up to the version billed last (restatements); Σ allocated ≤ retired per retirement
  * (compensating negative rows included), no serial retired twice, no record over-allocated; every billed record of a
- * paid invoice is in its receipt's manifest with the same mass, every receipt's PDF (in the database and in the
+ * paid invoice is in its receipt's manifest with the same mass (version 1) or, for a version 2 receipt, a leaf
+ * under its checkpoint and in its breakdown per workload and model with the database's count and mass, every receipt's PDF (in the database and in the
  * receipt store) matches its hash, and a revoked receipt's allocations are all reversed; every log leaf equals the
  * entry re-derived from its row, every row (every record version, every allocation and reversal) has a leaf; every
  * checkpoint's root equals the root recomputed from the re-derived leaves, and its signature verifies. Leaves are
@@ -231,6 +232,7 @@ public class Audit {
                 select rc.number, b.id, b.request_id, b.co2e_grams_location, m.grams, m.request_id
                   from billed b
                   join receipts rc on rc.invoice_id = b.invoice_id
+                                  and rc.manifest->>'format' = 'carbonledger-receipt/1'
                   left join listed m on m.invoice_id = b.invoice_id and m.record_id = b.id::text
                  where m.record_id is null or m.grams <> b.co2e_grams_location or m.request_id <> b.request_id""")
                 .query(rs -> {
@@ -242,6 +244,63 @@ public class Audit {
                         findings.add(new Finding("receipt matches database", subject, "receipt " + rs.getString(1)
                                 + " says " + rs.getBigDecimal(5).toPlainString() + " g (request " + rs.getString(6)
                                 + "), the database " + rs.getBigDecimal(4).toPlainString() + " g"));
+                    }
+                });
+        // version 2 receipts: every billed record is a leaf under the receipt's checkpoint (so it can be proven) ...
+        jdbc.sql("""
+                select rc.number, e.id, r.request_id
+                  from receipts rc
+                  join invoice_lines l on l.invoice_id = rc.invoice_id
+                  join invoice_line_emissions b on b.invoice_line_id = l.id
+                  join emission_records e on e.id = b.emission_record_id
+                  join inference_requests r on r.id = e.inference_request_id
+                 where rc.manifest->>'format' = 'carbonledger-receipt/2'
+                   and not exists (select 1 from log_leaves g where g.kind = 'EMISSION_RECORD' and g.subject_id = e.id
+                                      and g.leaf_index < rc.checkpoint_tree_size)""")
+                .query(rs -> {
+                    findings.add(new Finding("receipt reachable", "emission record " + rs.getString(2) + " (request "
+                            + rs.getString(3) + ")", "billed but not in the log under receipt " + rs.getString(1)
+                            + "'s checkpoint"));
+                });
+        // ... and its breakdown per workload and model states the database's count and mass
+        jdbc.sql("""
+                with billed as (select l.invoice_id, l.workload_id, coalesce(l.model, w.model) as model,
+                                       count(*) as n, sum(e.co2e_grams_location) as grams
+                                  from invoice_line_emissions b
+                                  join invoice_lines l on l.id = b.invoice_line_id
+                                  join workloads w on w.id = l.workload_id
+                                  join emission_records e on e.id = b.emission_record_id
+                                 group by l.invoice_id, l.workload_id, coalesce(l.model, w.model)),
+                     listed as (select rc.invoice_id, x->>'workloadId' as workload_id, x->>'model' as model,
+                                       (x->>'requestCount')::bigint as n, (x->>'co2eGramsLocationBased')::numeric as grams
+                                  from receipts rc, jsonb_array_elements(rc.manifest->'breakdown') x)
+                select rc.number, b.workload_id, b.model, b.n, b.grams, m.n, m.grams
+                  from billed b
+                  join receipts rc on rc.invoice_id = b.invoice_id
+                                  and rc.manifest->>'format' = 'carbonledger-receipt/2'
+                  left join listed m on m.invoice_id = b.invoice_id and m.workload_id = b.workload_id::text
+                                    and m.model = b.model
+                 where m.n is null or m.n <> b.n or m.grams <> b.grams""")
+                .query(rs -> {
+                    String subject = "receipt " + rs.getString(1) + ", workload " + rs.getString(2) + " / "
+                            + rs.getString(3);
+                    findings.add(rs.getObject(6) == null
+                            ? new Finding("receipt reachable", subject, rs.getLong(4) + " billed requests are not in "
+                                    + "the receipt's breakdown")
+                            : new Finding("receipt matches database", subject, "the receipt says " + rs.getLong(6)
+                                    + " requests, " + rs.getBigDecimal(7).toPlainString() + " g; the database "
+                                    + rs.getLong(4) + " requests, " + rs.getBigDecimal(5).toPlainString() + " g"));
+                });
+        jdbc.sql("""
+                select rc.number, (rc.manifest->'totals'->>'requestCount')::bigint,
+                       (select count(*) from invoice_lines l join invoice_line_emissions b on b.invoice_line_id = l.id
+                         where l.invoice_id = rc.invoice_id)
+                  from receipts rc where rc.manifest->>'format' = 'carbonledger-receipt/2'""")
+                .query(rs -> {
+                    if (rs.getLong(2) != rs.getLong(3)) {
+                        findings.add(new Finding("receipt matches database", "receipt " + rs.getString(1),
+                                "the receipt counts " + rs.getLong(2) + " requests, the database bills "
+                                        + rs.getLong(3)));
                     }
                 });
     }

@@ -71,10 +71,15 @@ public class TransparencyLog {
 
     @Transactional
     public void appendEmissionRecords(List<UUID> recordIds) {
-        append(emissionEntries(recordIds));
+        for (int i = 0; i < recordIds.size(); i += PAGE) {
+            append(emissionEntries(recordIds.subList(i, Math.min(recordIds.size(), i + PAGE))));
+        }
     }
 
-    /** Appends every allocation of the tenant that is not in the log yet, oldest first. */
+    /**
+     * Appends every allocation of the tenant that is not in the log yet, oldest first, {@value #PAGE} entries at a
+     * time (only their ids are held for the whole run).
+     */
     @Transactional
     public void appendNewAllocations(UUID tenantId) {
         lock();
@@ -83,7 +88,9 @@ public class TransparencyLog {
                  where a.tenant_id = ?
                    and not exists (select 1 from log_leaves g where g.kind = 'ALLOCATION' and g.subject_id = a.id)
                  order by a.allocated_at, a.id""").param(tenantId).query(UUID.class).list();
-        append(allocationEntries(ids));
+        for (int i = 0; i < ids.size(); i += PAGE) {
+            append(allocationEntries(ids.subList(i, Math.min(ids.size(), i + PAGE))));
+        }
     }
 
     @Transactional

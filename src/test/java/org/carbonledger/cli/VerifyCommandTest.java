@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import org.carbonledger.receipts.CommittedLogFixture;
 import org.carbonledger.receipts.ReceiptFixtures;
 import org.carbonledger.receipts.pdf.ReceiptRenderer;
@@ -65,11 +66,44 @@ class VerifyCommandTest {
 
     @Test
     void aRequestsInclusionProofVerifiesAgainstTheCommittedCheckpoint() throws Exception {
-        Path proof = Files.write(dir.resolve("proof-r2.json"), log.proof("r-2", 1, null));
+        Path proof = Files.write(dir.resolve("proof-r2.json"), log.proof("r-2", List.of(1, 4), null));
         Run run = verify(receipt.toString(), "--trust", certificate.toString(), "--request-id", "r-2",
                 "--proof", proof.toString());
         assertThat(run.exit()).as(run.output()).isZero();
-        assertThat(run.output()).contains("[ok]   inclusion   request r-2: 1 emission record version(s)");
+        assertThat(run.output()).contains("[ok]   inclusion   request r-2: 1 emission record version(s) and 1 "
+                + "allocation(s) are in the log under the receipt's checkpoint; 1 allocation(s) to this receipt's "
+                + "retirements, 3000.891000 g CO2e");
+        assertThat(run.output()).contains("from 3 requests");
+    }
+
+    @Test
+    void aVersion1ReceiptListingEveryRequestStillVerifies() throws Exception {
+        ReceiptSigningKey key = ReceiptSigningKey.loadOrCreate(dir.resolve("keys/receipt-signing.p12"),
+                Clock.fixed(Instant.parse("2025-01-01T00:00:00Z"), ZoneOffset.UTC));
+        byte[] pdf = new PadesReceiptSigner(key).sign(new ReceiptRenderer().render(ReceiptFixtures.receipt(),
+                log.manifestV1), Instant.parse("2025-02-01T10:00:00Z"));
+        Path v1 = Files.write(dir.resolve("receipt-v1.pdf"), pdf);
+        Path proof = Files.write(dir.resolve("proof-v1-r2.json"), log.proof("r-2", 1, null));
+        Run run = verify(v1.toString(), "--trust", certificate.toString(), "--request-id", "r-2",
+                "--proof", proof.toString());
+        assertThat(run.exit()).as(run.output()).isZero();
+        assertThat(run.output()).contains("[ok]   manifest    receipt CR-2025-000042: 3 requests adding up");
+    }
+
+    @Test
+    void aBreakdownThatDoesNotAddUpToTheTotalsFailsTheManifest() throws Exception {
+        ReceiptSigningKey key = ReceiptSigningKey.loadOrCreate(dir.resolve("keys/receipt-signing.p12"),
+                Clock.fixed(Instant.parse("2025-01-01T00:00:00Z"), ZoneOffset.UTC));
+        var manifest = (tools.jackson.databind.node.ObjectNode) tools.jackson.databind.json.JsonMapper.builder()
+                .build().readTree(log.manifest);
+        ((tools.jackson.databind.node.ObjectNode) manifest.path("breakdown").get(1))
+                .put("co2eGramsMarketBased", new java.math.BigDecimal("566"));
+        byte[] pdf = new PadesReceiptSigner(key).sign(new ReceiptRenderer().render(ReceiptFixtures.receipt(),
+                manifest.toString().getBytes(StandardCharsets.UTF_8)), Instant.parse("2025-02-01T10:00:00Z"));
+        Run run = verify(Files.write(dir.resolve("unbalanced.pdf"), pdf).toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.output()).contains("[FAIL] manifest    the breakdown adds up to 4566.891 for "
+                + "co2eGramsMarketBased but the total says 4567.891");
     }
 
     @Test

@@ -108,9 +108,16 @@ class ChainScenarioTest extends IntegrationTest {
         assertThat(rejected.body().path("valid").asBoolean()).isFalse();
         assertThat(rejected.text("reason")).isNotBlank();
 
-        // the manifest inside the receipt names every request with its emissions and allocations
+        // the manifest inside the receipt carries the totals, the breakdown and the log checkpoint, not the requests
         JsonNode manifest = Api.JSON.readTree(ReceiptManifestReader.readManifest(pdf));
-        assertThat(manifest.path("requests").size()).isEqualTo(sent.size());
+        assertThat(manifest.path("format").asString()).isEqualTo("carbonledger-receipt/2");
+        assertThat(manifest.has("requests")).isFalse();
+        assertThat(manifest.path("totals").path("requestCount").asLong()).isEqualTo(sent.size());
+        long grouped = 0;
+        for (JsonNode g : manifest.path("breakdown")) {
+            grouped += g.path("requestCount").asLong();
+        }
+        assertThat(grouped).isEqualTo(sent.size());
         assertThat(manifest.path("totals").path("co2eGramsLocationBased").decimalValue())
                 .isEqualByComparingTo(invoiceGrams);
         assertThat(manifest.path("totals").path("co2eGramsUncovered").decimalValue()).isZero();
@@ -131,14 +138,14 @@ class ChainScenarioTest extends IntegrationTest {
         }
         assertThat(tracedGrams).isEqualByComparingTo(record.path("co2eGramsLocationBased").decimalValue());
         assertThat(t.path("receipt").path("id").asString()).isEqualTo(receiptId);
-        JsonNode inManifest = null;
-        for (JsonNode r : manifest.path("requests")) {
-            if (r.path("requestId").asString().equals("req-13-4")) {
-                inManifest = r;
-            }
-        }
-        assertThat(inManifest).isNotNull();
-        assertThat(inManifest.path("emissionRecordId").asString()).isEqualTo(record.path("id").asString());
+        // the request is proven under the receipt's checkpoint by its inclusion proof
+        long treeSize = manifest.path("logCheckpoint").path("treeSize").asLong();
+        var proof = api.get(tenant.key(), "/v1/log/proofs/inclusion?requestId=req-13-4&treeSize=" + treeSize);
+        assertThat(proof.status()).as(proof.toString()).isEqualTo(200);
+        var checked = new org.carbonledger.receipts.signing.ReceiptChecks().check(pdf, null, "req-13-4",
+                proof.bytes());
+        assertThat(checked.verdicts().get(checked.verdicts().size() - 1).passed()).as(checked.toString()).isTrue();
+        assertThat(proof.body().path("leaves").toString()).contains(record.path("id").asString());
 
         // another tenant sees none of it
         Tenant other = newTenant(unique("other"), 1);

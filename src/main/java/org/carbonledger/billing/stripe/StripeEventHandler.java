@@ -174,23 +174,50 @@ class StripeEventHandler {
                     charge.getAmountRefunded());
             return Outcome.IGNORED;
         }
-        Invoice invoice = paidWith(charge.getPaymentIntent(), cause);
-        lifecycle.reversePayment(invoice, InvoicePaymentReversed.Kind.REFUND, charge.getId(), cause);
+        refunded(paidWith(charge.getPaymentIntent(), cause), charge, cause);
         return Outcome.PROCESSED;
+    }
+
+    /**
+     * A fully refunded charge reverses the invoice's payment (REFUNDED, compensating allocations, receipt revoked);
+     * a partial refund leaves it paid. Used by the webhook and by the reconciler; true if the invoice changed.
+     */
+    boolean refunded(Invoice invoice, Charge charge, String cause) {
+        if (!Boolean.TRUE.equals(charge.getRefunded())) {
+            return false;
+        }
+        return lifecycle.reversePayment(invoice, InvoicePaymentReversed.Kind.REFUND, charge.getId(), cause);
     }
 
     private Outcome onDispute(Dispute dispute, String type, String cause) {
         Invoice invoice = paidWith(dispute.getPaymentIntent(), cause);
         if (type.equals("charge.dispute.created")) {
-            lifecycle.moveTo(invoice, Invoice.Status.DISPUTED, cause);
-        } else if ("won".equals(dispute.getStatus())) {
-            lifecycle.recordPayment(invoice, "STRIPE", invoice.stripeInvoiceId(), null, cause);
-        } else if ("lost".equals(dispute.getStatus())) {
-            lifecycle.reversePayment(invoice, InvoicePaymentReversed.Kind.CHARGEBACK, dispute.getId(), cause);
+            disputeOpened(invoice, cause);
+        } else if ("won".equals(dispute.getStatus()) || "lost".equals(dispute.getStatus())) {
+            disputeClosed(invoice, dispute, cause);
         } else {
             return Outcome.IGNORED;
         }
         return Outcome.PROCESSED;
+    }
+
+    /** A dispute was opened: PAID → DISPUTED. True if the invoice changed. */
+    boolean disputeOpened(Invoice invoice, String cause) {
+        return lifecycle.moveTo(invoice, Invoice.Status.DISPUTED, cause);
+    }
+
+    /**
+     * A dispute was closed: won returns a DISPUTED invoice to PAID (no second payment), lost reverses the payment
+     * (CHARGED_BACK, compensating allocations, receipt revoked). True if the invoice changed.
+     */
+    boolean disputeClosed(Invoice invoice, Dispute dispute, String cause) {
+        if ("won".equals(dispute.getStatus())) {
+            return lifecycle.recordPayment(invoice, "STRIPE", invoice.stripeInvoiceId(), null, cause);
+        }
+        if ("lost".equals(dispute.getStatus())) {
+            return lifecycle.reversePayment(invoice, InvoicePaymentReversed.Kind.CHARGEBACK, dispute.getId(), cause);
+        }
+        return false;
     }
 
     private Invoice paidWith(String paymentIntent, String cause) {

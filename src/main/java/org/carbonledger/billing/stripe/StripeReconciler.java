@@ -2,8 +2,16 @@ package org.carbonledger.billing.stripe;
 
 import com.stripe.StripeClient;
 import com.stripe.exception.StripeException;
+import com.stripe.model.Charge;
+import com.stripe.model.Dispute;
+import com.stripe.param.ChargeListParams;
+import com.stripe.param.DisputeListParams;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.carbonledger.billing.Invoice;
 import org.carbonledger.billing.InvoiceLifecycle;
@@ -19,13 +27,26 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Compares every invoice not yet settled with Stripe and repairs what a lost webhook or an interrupted push left
  * behind: OPEN invoices never pushed are pushed (idempotently); invoices whose Stripe status moved on (paid, void,
  * uncollectible, finalized) are moved the same way, through the same guarded transitions as webhooks — a payment
- * found this way retires, allocates and issues the receipt like any other. Refunds and disputes arrive by webhook
- * only (their events are retried until applied).
+ * found this way retires, allocates and issues the receipt like any other. Invoices paid through Stripe in the last
+ * {@link #REVERSAL_WINDOW} (PAID or DISPUTED) are checked for what a lost {@code charge.refunded} or
+ * {@code charge.dispute.*} webhook would have done: the charges and disputes of their PaymentIntent are read from
+ * Stripe and applied with the webhook's own code ({@link StripeEventHandler#refunded},
+ * {@link StripeEventHandler#disputeOpened}, {@link StripeEventHandler#disputeClosed}) — a full refund or a lost
+ * dispute reverses the payment (compensating allocations, receipt revoked), an open dispute marks the invoice
+ * DISPUTED, a won one returns it to PAID. Every move goes through the guarded state machine, so a second run, or a
+ * webhook arriving late, changes nothing again.
  */
 @Component
 public class StripeReconciler {
 
     private static final Logger log = LoggerFactory.getLogger(StripeReconciler.class);
+
+    /** How long after its payment an invoice is checked for refunds and disputes (card networks allow ~120 days). */
+    static final Duration REVERSAL_WINDOW = Duration.ofDays(180);
+
+    /** Dispute statuses of a dispute (or inquiry) still open: the webhook's charge.dispute.created. */
+    private static final Set<String> OPEN_DISPUTE = Set.of("warning_needs_response", "warning_under_review",
+            "needs_response", "under_review");
 
     /** One repair: the invoice, its status before and after, and why. */
     public record ReconciliationChange(UUID invoiceId, String invoiceNumber, Invoice.Status from, Invoice.Status to,
@@ -43,9 +64,11 @@ public class StripeReconciler {
     private final InvoiceLifecycle lifecycle;
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
+    private final Clock clock;
 
     StripeReconciler(ObjectProvider<StripeClient> client, StripeInvoicing invoicing, StripeEventHandler handler,
-            InvoiceLifecycle lifecycle, JdbcClient jdbc, PlatformTransactionManager transactions) {
+            InvoiceLifecycle lifecycle, JdbcClient jdbc, PlatformTransactionManager transactions, Clock clock) {
+        this.clock = clock;
         this.client = client;
         this.invoicing = invoicing;
         this.handler = handler;
@@ -101,10 +124,74 @@ public class StripeReconciler {
                 errors.add(c.number() + ": " + e.getMessage());
             }
         }
+        int paidChecked = reversals(stripe, changes, errors);
         if (!changes.isEmpty() || !errors.isEmpty()) {
-            log.info("reconciliation: {} invoices checked, {} changed, {} errors", candidates.size(), changes.size(),
-                    errors.size());
+            log.info("reconciliation: {} invoices checked, {} changed, {} errors", candidates.size() + paidChecked,
+                    changes.size(), errors.size());
         }
-        return new ReconciliationReport(true, candidates.size(), changes, errors);
+        return new ReconciliationReport(true, candidates.size() + paidChecked, changes, errors);
+    }
+
+    private record Paid(UUID id, UUID tenantId, String number, String paymentIntent) {
+    }
+
+    /** Refunds and disputes of recently paid Stripe invoices whose webhooks were missed. Returns invoices checked. */
+    private int reversals(StripeClient stripe, List<ReconciliationChange> changes, List<String> errors) {
+        List<Paid> paid = jdbc.sql("""
+                select i.id, i.tenant_id, i.number, p.stripe_payment_intent_id
+                  from invoices i join payments p on p.invoice_id = i.id
+                 where i.status in ('PAID', 'DISPUTED') and p.stripe_payment_intent_id is not null
+                   and i.paid_at >= ?
+                 order by i.paid_at, i.id""")
+                .param(Timestamp.from(clock.instant().minus(REVERSAL_WINDOW)))
+                .query((rs, n) -> new Paid(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class),
+                        rs.getString(3), rs.getString(4)))
+                .list();
+        for (Paid p : paid) {
+            try {
+                List<Charge> charges = stripe.v1().charges().list(ChargeListParams.builder()
+                        .setPaymentIntent(p.paymentIntent()).build()).getData();
+                List<Dispute> disputes = stripe.v1().disputes().list(DisputeListParams.builder()
+                        .setPaymentIntent(p.paymentIntent()).build()).getData();
+                ReconciliationChange change = tx.execute(s -> repair(p, charges, disputes));
+                if (change != null) {
+                    changes.add(change);
+                }
+            } catch (StripeException | RuntimeException e) {
+                errors.add(p.number() + ": " + e.getMessage());
+            }
+        }
+        return paid.size();
+    }
+
+    private ReconciliationChange repair(Paid p, List<Charge> charges, List<Dispute> disputes) {
+        Invoice invoice = lifecycle.lock(p.tenantId(), p.id());
+        Invoice.Status before = invoice.status();
+        List<String> reasons = new ArrayList<>();
+        for (Charge charge : charges) {
+            String reason = "Stripe charge " + charge.getId() + " is refunded";
+            if (handler.refunded(invoice, charge, "reconcile: " + reason)) {
+                reasons.add(reason);
+                invoice = lifecycle.lock(p.tenantId(), p.id());
+            }
+        }
+        for (Dispute dispute : disputes) {
+            String reason = "Stripe dispute " + dispute.getId() + " is " + dispute.getStatus();
+            boolean open = OPEN_DISPUTE.contains(dispute.getStatus());
+            // a lost dispute whose opening was missed too passes through DISPUTED, as its two webhooks would
+            if ((open || "lost".equals(dispute.getStatus()))
+                    && handler.disputeOpened(invoice, "reconcile: " + reason)) {
+                invoice = lifecycle.lock(p.tenantId(), p.id());
+                if (open) {
+                    reasons.add(reason);
+                }
+            }
+            if (!open && handler.disputeClosed(invoice, dispute, "reconcile: " + reason)) {
+                reasons.add(reason);
+                invoice = lifecycle.lock(p.tenantId(), p.id());
+            }
+        }
+        return invoice.status() == before ? null
+                : new ReconciliationChange(p.id(), p.number(), before, invoice.status(), String.join("; ", reasons));
     }
 }

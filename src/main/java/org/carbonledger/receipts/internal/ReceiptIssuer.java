@@ -36,13 +36,14 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Issues the signed receipt of a paid invoice once its offsets are allocated, in the payment transaction. The JSON
- * manifest attached to the PDF lists every request the receipt covers, with its emission record and allocations, so
- * the receipt alone lets anyone check that a request is in it and what was retired for it.
+ * manifest attached to the PDF ({@value #MANIFEST_FORMAT}, decision 0052) carries totals, the breakdown per workload
+ * and model, the invoice lines, the retirements and the signed log checkpoint; each billed request's emission
+ * records and allocations are shown to be under that checkpoint by an inclusion proof from the log.
  */
 @Component
 class ReceiptIssuer {
 
-    static final String MANIFEST_FORMAT = "carbonledger-receipt/1";
+    static final String MANIFEST_FORMAT = "carbonledger-receipt/2";
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -56,13 +57,15 @@ class ReceiptIssuer {
     private final ReceiptStore store;
     private final TransparencyLog log;
     private final String verificationUrl;
+    private final String publicUrl;
     private final Clock clock;
 
     ReceiptIssuer(JdbcClient jdbc, Invoices invoices, Retirements retirements, Tenants tenants, Workloads workloads,
             ReceiptRenderer renderer, PadesReceiptSigner signer, ReceiptStore store, TransparencyLog log, Clock clock,
             @org.springframework.beans.factory.annotation.Value("${carbonledger.public-url}") String publicUrl) {
         this.log = log;
-        this.verificationUrl = publicUrl.replaceAll("/+$", "") + "/v1/receipts/verify";
+        this.publicUrl = publicUrl.replaceAll("/+$", "");
+        this.verificationUrl = this.publicUrl + "/v1/receipts/verify";
         this.jdbc = jdbc;
         this.invoices = invoices;
         this.retirements = retirements;
@@ -74,43 +77,61 @@ class ReceiptIssuer {
         this.clock = clock;
     }
 
-    private record RequestRow(String requestId, UUID emissionRecordId, int version, String methodologyVersion,
-            String factorDatasetVersion, BigDecimal energyJoules, BigDecimal co2eLocation, BigDecimal co2eMarket,
-            BigDecimal co2eLow, BigDecimal co2eHigh, UUID lineId) {
+    /** The billed records of one workload and model, added up by PostgreSQL (nothing per request in memory). */
+    private record Group(UUID workloadId, String workloadName, String model, long requestCount,
+            BigDecimal energyJoules, BigDecimal co2eLocation, BigDecimal co2eMarket, BigDecimal co2eLow,
+            BigDecimal co2eHigh) {
     }
 
     @EventListener
     @Order(LogAppender.ORDER + 10)
     void on(OffsetsAllocated allocated) {
-        Invoice invoice = invoices.get(allocated.tenantId(), allocated.invoiceId());
+        issue(allocated.tenantId(), allocated.invoiceId(), allocated.allocatedGrams(), allocated.uncoveredGrams());
+    }
+
+    /**
+     * Issues the receipt of the invoice: the billed emission records are added up per workload and model by the
+     * database in one pass, so the receipt's cost in memory does not grow with the period's requests.
+     */
+    void issue(UUID tenantId, UUID invoiceId, BigDecimal allocatedGrams, BigDecimal uncoveredGrams) {
+        Invoice invoice = invoices.get(tenantId, invoiceId);
         Tenant tenant = tenants.get(invoice.tenantId());
         Instant issuedAt = clock.instant();
         String number = "R-" + invoice.number();
 
-        List<RequestRow> requests = jdbc.sql("""
-                select r.request_id, e.id, e.version, e.methodology_version, f.dataset_version, e.energy_joules,
-                       e.co2e_grams_location, e.co2e_grams_market, e.co2e_grams_low, e.co2e_grams_high, l.id
+        // one pass over the invoice's billed records: sums per workload and model, with the versions used
+        List<String> versions = new ArrayList<>();
+        List<Group> groups = jdbc.sql("""
+                select l.workload_id, w.name, coalesce(l.model, w.model), count(*), sum(e.energy_joules),
+                       sum(e.co2e_grams_location), sum(e.co2e_grams_market), sum(e.co2e_grams_low),
+                       sum(e.co2e_grams_high), array_agg(distinct 'm:' || e.methodology_version),
+                       array_agg(distinct 'f:' || f.dataset_version)
                   from invoice_lines l
                   join invoice_line_emissions b on b.invoice_line_id = l.id
                   join emission_records e on e.id = b.emission_record_id
                   join emission_factors f on f.id = e.emission_factor_id
-                  join inference_requests r on r.id = e.inference_request_id
+                  join workloads w on w.id = l.workload_id
                  where l.invoice_id = ?
-                 order by r.request_id""")
+                 group by l.workload_id, w.name, coalesce(l.model, w.model)
+                 order by w.name, coalesce(l.model, w.model), l.workload_id""")
                 .param(invoice.id())
-                .query((rs, n) -> new RequestRow(rs.getString(1), rs.getObject(2, UUID.class), rs.getInt(3),
-                        rs.getString(4), rs.getString(5), rs.getBigDecimal(6), rs.getBigDecimal(7),
-                        rs.getBigDecimal(8), rs.getBigDecimal(9), rs.getBigDecimal(10), rs.getObject(11, UUID.class)))
+                .query((rs, n) -> {
+                    versions.addAll(List.of((String[]) rs.getArray(10).getArray()));
+                    versions.addAll(List.of((String[]) rs.getArray(11).getArray()));
+                    return new Group(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getLong(4),
+                            scaled(rs.getBigDecimal(5)), scaled(rs.getBigDecimal(6)), scaled(rs.getBigDecimal(7)),
+                            scaled(rs.getBigDecimal(8)), scaled(rs.getBigDecimal(9)));
+                })
                 .list();
-        Map<UUID, List<Map<String, Object>>> allocationsByRecord = allocationsOf(invoice.id());
 
-        BigDecimal energyJoules = sum(requests, RequestRow::energyJoules);
-        BigDecimal location = sum(requests, RequestRow::co2eLocation);
-        BigDecimal market = sum(requests, RequestRow::co2eMarket);
-        BigDecimal low = sum(requests, RequestRow::co2eLow);
-        BigDecimal high = sum(requests, RequestRow::co2eHigh);
-        String methodologies = join(requests.stream().map(RequestRow::methodologyVersion).toList());
-        String datasets = join(requests.stream().map(RequestRow::factorDatasetVersion).toList());
+        long requestCount = groups.stream().mapToLong(Group::requestCount).sum();
+        BigDecimal energyJoules = sum(groups, Group::energyJoules);
+        BigDecimal location = sum(groups, Group::co2eLocation);
+        BigDecimal market = sum(groups, Group::co2eMarket);
+        BigDecimal low = sum(groups, Group::co2eLow);
+        BigDecimal high = sum(groups, Group::co2eHigh);
+        String methodologies = join(versions, "m:");
+        String datasets = join(versions, "f:");
         List<Retirement> covering = retirements.forInvoice(tenant.id(), invoice.id());
         // the log already holds this invoice's records and allocations (LogAppender runs first)
         Checkpoint checkpoint = log.checkpoint();
@@ -153,13 +174,19 @@ class ReceiptIssuer {
                 "currency", invoice.currency(), "totalAmount", invoice.totalAmount(),
                 "pricingMode", invoice.pricingMode().name(), "uncertainty", invoice.uncertainty().name(),
                 "pricePerTonne", tenant.pricePerTonne().amount()));
-        manifest.put("totals", ordered("energyJoules", energyJoules, "co2eGramsLocationBased", location,
+        manifest.put("totals", ordered("requestCount", requestCount, "energyJoules", energyJoules, "co2eGramsLocationBased", location,
                 "co2eGramsMarketBased", market, "co2eGramsLow", low, "co2eGramsHigh", high,
-                "co2eGramsAllocated", allocated.allocatedGrams(), "co2eGramsUncovered", allocated.uncoveredGrams()));
+                "co2eGramsAllocated", allocatedGrams, "co2eGramsUncovered", uncoveredGrams));
         manifest.put("methodologyVersions", methodologies);
         manifest.put("factorDatasetVersions", datasets);
+        manifest.put("breakdown", groups.stream().map(g -> ordered("workloadId", g.workloadId().toString(),
+                "workloadName", g.workloadName(), "model", g.model(), "requestCount", g.requestCount(),
+                "energyJoules", g.energyJoules(), "co2eGramsLocationBased", g.co2eLocation(),
+                "co2eGramsMarketBased", g.co2eMarket(), "co2eGramsLow", g.co2eLow(), "co2eGramsHigh", g.co2eHigh()))
+                .toList());
         manifest.put("lines", invoice.lines().stream().map(l -> ordered("lineId", l.id().toString(),
-                "kind", l.kind().name(), "description", l.description(), "requestCount", l.requestCount(),
+                "kind", l.kind().name(), "workloadId", l.workloadId() == null ? null : l.workloadId().toString(),
+                "model", l.model(), "description", l.description(), "requestCount", l.requestCount(),
                 "energyJoules", l.energyJoules(),
                 "co2eGrams", l.co2eGrams(), "amount", l.amount(), "currency", l.currency())).toList());
         manifest.put("offsets", covering.stream().map(r -> ordered("retirementId", r.id().toString(),
@@ -167,16 +194,13 @@ class ReceiptIssuer {
                 "kind", r.kind().name(), "vintage", r.vintage(), "serialRange", r.serialRange(),
                 "tonnesRetired", r.tonnes(), "registryRetirementId", r.registryRetirementId(),
                 "co2eGramsAllocatedToThisInvoice", r.gramsAllocated(), "status", "RETIRED")).toList());
-        manifest.put("requests", requests.stream().map(r -> ordered("requestId", r.requestId(),
-                "emissionRecordId", r.emissionRecordId().toString(), "emissionRecordVersion", r.version(),
-                "methodologyVersion", r.methodologyVersion(), "energyJoules", r.energyJoules(),
-                "co2eGramsLocationBased", r.co2eLocation(), "co2eGramsMarketBased", r.co2eMarket(),
-                "co2eGramsLow", r.co2eLow(), "co2eGramsHigh", r.co2eHigh(), "invoiceLineId", r.lineId().toString(),
-                "allocations", allocationsByRecord.getOrDefault(r.emissionRecordId(), List.of()))).toList());
         manifest.put("verificationUrl", verificationUrl);
         manifest.put("logCheckpoint", ordered("origin", Checkpoint.ORIGIN, "treeSize", checkpoint.treeSize(),
                 "rootHash", checkpoint.rootHashHex(), "timestamp", checkpoint.timestamp().toString(),
                 "signature", checkpoint.signatureBase64()));
+        // any billed request is shown to be under that checkpoint by its inclusion proof
+        manifest.put("inclusionProofs", publicUrl + "/v1/log/proofs/inclusion?treeSize=" + checkpoint.treeSize()
+                + "&requestId={requestId}");
         byte[] manifestJson = JSON.writeValueAsBytes(manifest);
 
         byte[] pdf = signer.sign(renderer.render(content, manifestJson), issuedAt);
@@ -193,31 +217,17 @@ class ReceiptIssuer {
         store.put(storageKey, pdf);
     }
 
-    private Map<UUID, List<Map<String, Object>>> allocationsOf(UUID invoiceId) {
-        Map<UUID, List<Map<String, Object>>> byRecord = new LinkedHashMap<>();
-        jdbc.sql("""
-                select a.emission_record_id, a.retirement_id, t.registry_retirement_id, a.co2e_grams
-                  from invoice_lines l
-                  join invoice_line_emissions b on b.invoice_line_id = l.id
-                  join offset_allocations a on a.emission_record_id = b.emission_record_id
-                  join offset_retirements t on t.id = a.retirement_id
-                 where l.invoice_id = ?
-                 order by a.emission_record_id, t.retired_at, a.id""")
-                .param(invoiceId)
-                .query(rs -> {
-                    byRecord.computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>())
-                            .add(ordered("retirementId", rs.getObject(2, UUID.class).toString(),
-                                    "registryRetirementId", rs.getString(3), "co2eGrams", rs.getBigDecimal(4)));
-                });
-        return byRecord;
+    private static BigDecimal scaled(BigDecimal value) {
+        return (value == null ? BigDecimal.ZERO : value).setScale(6, RoundingMode.HALF_EVEN);
     }
 
-    private static BigDecimal sum(List<RequestRow> rows, java.util.function.Function<RequestRow, BigDecimal> f) {
-        return rows.stream().map(f).reduce(BigDecimal.ZERO, BigDecimal::add).setScale(6, RoundingMode.HALF_EVEN);
+    private static BigDecimal sum(List<Group> groups, java.util.function.Function<Group, BigDecimal> f) {
+        return groups.stream().map(f).reduce(BigDecimal.ZERO, BigDecimal::add).setScale(6, RoundingMode.HALF_EVEN);
     }
 
-    private static String join(List<String> values) {
-        return String.join(", ", new TreeSet<>(values));
+    private static String join(List<String> tagged, String tag) {
+        return String.join(", ", new TreeSet<>(tagged.stream().filter(v -> v.startsWith(tag))
+                .map(v -> v.substring(tag.length())).toList()));
     }
 
     private static Map<String, Object> ordered(Object... keyValues) {

@@ -37,7 +37,12 @@ public class ReceiptChecks {
     public static final String MANIFEST = "manifest";
     public static final String CHECKPOINT = "checkpoint";
     public static final String INCLUSION = "inclusion";
-    static final String MANIFEST_FORMAT = "carbonledger-receipt/1";
+    /** Receipts listing every request (decision 0013); still verified as issued. */
+    static final String MANIFEST_FORMAT_V1 = "carbonledger-receipt/1";
+    /** Receipts committing to the log checkpoint with totals and a breakdown (decision 0052). */
+    static final String MANIFEST_FORMAT = "carbonledger-receipt/2";
+    private static final List<String> SUMMED = List.of("energyJoules", "co2eGramsLocationBased",
+            "co2eGramsMarketBased", "co2eGramsLow", "co2eGramsHigh");
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static volatile boolean veraPdfReady;
@@ -127,8 +132,10 @@ public class ReceiptChecks {
     }
 
     static Verdict manifest(JsonNode m) {
-        if (!MANIFEST_FORMAT.equals(m.path("format").asString(null))) {
-            return new Verdict(MANIFEST, false, "format is not " + MANIFEST_FORMAT);
+        String format = m.path("format").asString(null);
+        if (!MANIFEST_FORMAT.equals(format) && !MANIFEST_FORMAT_V1.equals(format)) {
+            return new Verdict(MANIFEST, false, "format is not " + MANIFEST_FORMAT + " (or " + MANIFEST_FORMAT_V1
+                    + ")");
         }
         String number = m.path("receiptNumber").asString(null);
         if (number == null || number.isBlank()) {
@@ -138,6 +145,60 @@ public class ReceiptChecks {
         if (!totals.path("co2eGramsLocationBased").isNumber()) {
             return new Verdict(MANIFEST, false, "totals.co2eGramsLocationBased is missing");
         }
+        return MANIFEST_FORMAT.equals(format) ? manifestV2(m, number, totals) : manifestV1(m, number, totals);
+    }
+
+    /** Version 2: the breakdown per workload and model adds up to every total, and the lines count its requests. */
+    private static Verdict manifestV2(JsonNode m, String number, JsonNode totals) {
+        if (!totals.path("requestCount").isIntegralNumber()) {
+            return new Verdict(MANIFEST, false, "totals.requestCount is missing");
+        }
+        long requests = totals.path("requestCount").asLong();
+        if (!m.path("breakdown").isArray()) {
+            return new Verdict(MANIFEST, false, "the breakdown per workload and model is missing");
+        }
+        long counted = 0;
+        for (JsonNode b : m.path("breakdown")) {
+            counted += b.path("requestCount").asLong();
+        }
+        if (counted != requests) {
+            return new Verdict(MANIFEST, false, "the breakdown counts " + counted + " requests but the total says "
+                    + requests);
+        }
+        for (String field : SUMMED) {
+            if (!totals.path(field).isNumber()) {
+                return new Verdict(MANIFEST, false, "totals." + field + " is missing");
+            }
+            BigDecimal sum = BigDecimal.ZERO;
+            for (JsonNode b : m.path("breakdown")) {
+                if (!b.path(field).isNumber()) {
+                    return new Verdict(MANIFEST, false, "breakdown " + b.path("workloadName").asString() + "/"
+                            + b.path("model").asString() + " has no " + field);
+                }
+                sum = sum.add(b.path(field).decimalValue());
+            }
+            BigDecimal total = totals.path(field).decimalValue();
+            if (sum.compareTo(total) != 0) {
+                return new Verdict(MANIFEST, false, "the breakdown adds up to " + sum.toPlainString() + " for "
+                        + field + " but the total says " + total.toPlainString());
+            }
+        }
+        long lineRequests = 0;
+        for (JsonNode l : m.path("lines")) {
+            lineRequests += l.path("requestCount").asLong();
+        }
+        if (lineRequests != requests) {
+            return new Verdict(MANIFEST, false, "the lines count " + lineRequests + " requests but the total says "
+                    + requests);
+        }
+        return new Verdict(MANIFEST, true, "receipt " + number + ": " + requests + " requests in "
+                + m.path("breakdown").size() + " workload/model group(s) adding up to the total "
+                + totals.path("co2eGramsLocationBased").decimalValue().toPlainString()
+                + " g CO2e (location-based)");
+    }
+
+    /** Version 1: the listed requests add up to the total and the lines count them. */
+    private static Verdict manifestV1(JsonNode m, String number, JsonNode totals) {
         BigDecimal sum = BigDecimal.ZERO;
         long requests = 0;
         for (JsonNode r : m.path("requests")) {
@@ -198,6 +259,11 @@ public class ReceiptChecks {
         }
     }
 
+    /** The inclusion check alone, for a manifest already read from a receipt whose signature verified. */
+    public static Verdict inclusionOf(JsonNode manifest, String requestId, byte[] proofJson) {
+        return inclusion(manifest, requestId, proofJson);
+    }
+
     static Verdict inclusion(JsonNode m, String requestId, byte[] proofJson) {
         if (requestId == null || proofJson == null) {
             return new Verdict(INCLUSION, false, "give both a request id and its proof");
@@ -224,8 +290,12 @@ public class ReceiptChecks {
         }
         String tenantId = m.path("tenant").path("id").asString(null);
         Set<String> provenRecords = new TreeSet<>();
+        Set<String> receiptRetirements = new TreeSet<>();
+        m.path("offsets").forEach(o -> receiptRetirements.add(o.path("retirementId").asString()));
         int records = 0;
         int allocations = 0;
+        int toThisReceipt = 0;
+        BigDecimal gramsToThisReceipt = BigDecimal.ZERO;
         for (JsonNode leaf : leaves) {
             long index = leaf.path("leafIndex").asLong(-1);
             byte[] entry = leaf.path("entry").asString("").getBytes(StandardCharsets.UTF_8);
@@ -257,12 +327,23 @@ public class ReceiptChecks {
                     records++;
                     provenRecords.add(e.path("emissionRecordId").asString());
                 }
-                case "ALLOCATION" -> allocations++;
+                case "ALLOCATION" -> {
+                    allocations++;
+                    if (receiptRetirements.contains(e.path("retirementId").asString())) {
+                        toThisReceipt++;
+                        try {
+                            gramsToThisReceipt = gramsToThisReceipt.add(new BigDecimal(e.path("co2eGrams").asString()));
+                        } catch (NumberFormatException ex) {
+                            return new Verdict(INCLUSION, false, "leaf " + index + ": co2eGrams is not a decimal");
+                        }
+                    }
+                }
                 default -> {
                     return new Verdict(INCLUSION, false, "leaf " + index + " has an unknown kind");
                 }
             }
         }
+        // a version 1 receipt names the billed record of each request: it must be among the proven ones
         for (JsonNode r : m.path("requests")) {
             if (requestId.equals(r.path("requestId").asString(null))
                     && !provenRecords.contains(r.path("emissionRecordId").asString())) {
@@ -275,6 +356,8 @@ public class ReceiptChecks {
             return new Verdict(INCLUSION, false, "the proof contains no emission record of " + requestId);
         }
         return new Verdict(INCLUSION, true, "request " + requestId + ": " + records + " emission record version(s) "
-                + "and " + allocations + " allocation(s) are in the log under the receipt's checkpoint");
+                + "and " + allocations + " allocation(s) are in the log under the receipt's checkpoint; "
+                + toThisReceipt + " allocation(s) to this receipt's retirements, " + gramsToThisReceipt.toPlainString()
+                + " g CO2e");
     }
 }

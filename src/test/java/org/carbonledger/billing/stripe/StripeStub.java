@@ -19,7 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A Stripe-shaped HTTP server for tests: customers, invoice items, invoices (create, finalize, send, retrieve),
- * invoice payments and charges, answering with Stripe's JSON shapes. It records every request with its
+ * invoice payments, charges and disputes (retrieve, list by {@code payment_intent}), answering with Stripe's JSON shapes. It records every request with its
  * {@code Idempotency-Key}, and like Stripe replays the first response for a repeated key. Test methods move invoices
  * the way Stripe would (a failed attempt, a payment, a refund) and give back the objects to put into events.
  */
@@ -117,6 +117,14 @@ public final class StripeStub implements AutoCloseable {
             result = invoice;
         } else if (parts.length == 3 && method.equals("GET") && objects.containsKey(parts[2])) {
             result = objects.get(parts[2]);
+        } else if (method.equals("GET") && (path.equals("/v1/charges") || path.equals("/v1/disputes"))) {
+            String type = path.equals("/v1/charges") ? "charge" : "dispute";
+            List<Object> data = objects.values().stream()
+                    .filter(o -> type.equals(o.get("object")))
+                    .filter(o -> form.get("payment_intent") == null
+                            || form.get("payment_intent").equals(o.get("payment_intent")))
+                    .map(o -> (Object) o).toList();
+            result = new LinkedHashMap<>(Map.of("object", "list", "data", data, "has_more", false, "url", path));
         } else if (method.equals("GET") && path.equals("/v1/invoice_payments")) {
             List<Object> data = objects.values().stream()
                     .filter(o -> "invoice_payment".equals(o.get("object")))
@@ -229,11 +237,16 @@ public final class StripeStub implements AutoCloseable {
         return new LinkedHashMap<>(objects.get(chargeId));
     }
 
+    /** The charge's dispute is opened or moves to {@code status} (listed under GET /v1/disputes from now on). */
     public synchronized Map<String, Object> dispute(String chargeId, String status) {
         Map<String, Object> charge = objects.get(chargeId);
-        return new LinkedHashMap<>(Map.of("id", "dp_" + chargeId, "object", "dispute", "charge", chargeId,
-                "payment_intent", charge.get("payment_intent"), "amount", charge.get("amount"),
-                "currency", charge.get("currency"), "status", status, "reason", "fraudulent", "livemode", false));
+        charge.put("disputed", true);
+        Map<String, Object> dispute = new LinkedHashMap<>(Map.of("id", "dp_" + chargeId, "object", "dispute",
+                "charge", chargeId, "payment_intent", charge.get("payment_intent"), "amount", charge.get("amount"),
+                "currency", charge.get("currency"), "status", status, "reason", "fraudulent", "livemode", false,
+                "created", 1_790_000_000L + ids.get()));
+        objects.put((String) dispute.get("id"), dispute);
+        return new LinkedHashMap<>(dispute);
     }
 
     /** An event as Stripe sends it, of the library's API version. */

@@ -215,6 +215,117 @@ class StripeWebhooksIntegrationTest extends StripeIntegrationTest {
                 .query(String.class).single();
     }
 
+    /** A tenant's September invoice, pushed to Stripe and paid there with the invoice.paid webhook delivered. */
+    private record PaidThroughStripe(Tenant tenant, String invoiceId, String charge) {
+    }
+
+    private PaidThroughStripe paidThroughStripe(String name) {
+        Tenant tenant = newTenant(unique(name), 1_000_000);
+        UUID chat = newWorkload(tenant.key(), "chat", "google/gemma-2-9b-it", "us-east-1");
+        newLot(unique("RV"), 1, 100, 2022);
+        ingest(tenant.key(), List.of(request("r", chat, 100, 100, Instant.parse("2026-09-05T00:00:00Z"))));
+        String invoiceId = api.post(tenant.key(), "/v1/billing/periods/close", Api.map("period", "2026-09"))
+                .text("id");
+        String stripeId = api.get(tenant.key(), "/v1/invoices/" + invoiceId).text("stripeInvoiceId");
+        String charge = STUB.pay(stripeId);
+        assertThat(deliver(StripeStub.event(eventId(), "invoice.paid", epoch(), STUB.invoice(stripeId)))
+                .text("outcome")).isEqualTo("PROCESSED");
+        assertThat(api.get(tenant.key(), "/v1/invoices/" + invoiceId).text("status")).isEqualTo("PAID");
+        return new PaidThroughStripe(tenant, invoiceId, charge);
+    }
+
+    private java.math.BigDecimal allocatedGrams(Tenant tenant) {
+        return jdbc.sql("select coalesce(sum(co2e_grams), 0) from offset_allocations where tenant_id = ?")
+                .param(tenant.id()).query(java.math.BigDecimal.class).single();
+    }
+
+    private long transitions(String invoiceId) {
+        return jdbc.sql("select count(*) from invoice_transitions where invoice_id = ?")
+                .param(UUID.fromString(invoiceId)).query(Long.class).single();
+    }
+
+    @Test
+    void aRefundWhoseWebhookWasNeverDeliveredIsRepairedByTheReconcilerOnce() {
+        PaidThroughStripe paid = paidThroughStripe("missed-refund");
+        assertThat(allocatedGrams(paid.tenant())).isPositive();
+        STUB.refund(paid.charge());   // the charge.refunded webhook never arrives
+
+        var change = findChange(api.post(OPERATOR_KEY, "/v1/billing/reconciliations", null), paid.invoiceId());
+        assertThat(change.path("from").asString()).isEqualTo("PAID");
+        assertThat(change.path("to").asString()).isEqualTo("REFUNDED");
+        assertThat(change.path("reason").asString()).isEqualTo("Stripe charge " + paid.charge() + " is refunded");
+        assertThat(api.get(paid.tenant().key(), "/v1/invoices/" + paid.invoiceId()).text("status"))
+                .isEqualTo("REFUNDED");
+        assertThat(allocatedGrams(paid.tenant())).as("compensating allocations cancel the covered grams")
+                .isEqualByComparingTo("0");
+        var receipt = api.get(paid.tenant().key(), "/v1/receipts").body().path("items").get(0);
+        assertThat(receipt.path("revocationReason").asString()).startsWith("REFUND of invoice ");
+        assertThat(jdbc.sql("select r.kind || ' ' || r.provider_reference from payment_reversals r join payments p "
+                + "on p.id = r.payment_id where p.invoice_id = ?").param(UUID.fromString(paid.invoiceId()))
+                .query(String.class).list()).containsExactly("REFUND " + paid.charge());
+
+        // a second run, and the webhook arriving late, change nothing
+        long moves = transitions(paid.invoiceId());
+        assertThat(findChange(api.post(OPERATOR_KEY, "/v1/billing/reconciliations", null), paid.invoiceId())
+                .isMissingNode()).isTrue();
+        assertThat(deliver(StripeStub.event(eventId(), "charge.refunded", epoch(), STUB.charge(paid.charge())))
+                .status()).isEqualTo(200);
+        assertThat(transitions(paid.invoiceId())).isEqualTo(moves);
+        assertThat(allocatedGrams(paid.tenant())).isEqualByComparingTo("0");
+        assertThat(jdbc.sql("select count(*) from payment_reversals r join payments p on p.id = r.payment_id "
+                + "where p.invoice_id = ?").param(UUID.fromString(paid.invoiceId())).query(Long.class).single())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aLostDisputeWhoseWebhooksWereNeverDeliveredIsRepairedByTheReconcilerOnce() {
+        PaidThroughStripe paid = paidThroughStripe("missed-dispute");
+        STUB.dispute(paid.charge(), "needs_response");   // neither dispute webhook arrives
+        STUB.dispute(paid.charge(), "lost");
+
+        var change = findChange(api.post(OPERATOR_KEY, "/v1/billing/reconciliations", null), paid.invoiceId());
+        assertThat(change.path("from").asString()).isEqualTo("PAID");
+        assertThat(change.path("to").asString()).isEqualTo("CHARGED_BACK");
+        assertThat(change.path("reason").asString()).isEqualTo("Stripe dispute dp_" + paid.charge() + " is lost");
+        assertThat(jdbc.sql("select from_status || '>' || to_status from invoice_transitions where invoice_id = ? "
+                + "and to_status in ('DISPUTED', 'CHARGED_BACK')").param(UUID.fromString(paid.invoiceId()))
+                .query(String.class).list())
+                .as("through DISPUTED, as the two webhooks would have moved it")
+                .containsExactlyInAnyOrder("PAID>DISPUTED", "DISPUTED>CHARGED_BACK");
+        assertThat(allocatedGrams(paid.tenant())).isEqualByComparingTo("0");
+        var receipt = api.get(paid.tenant().key(), "/v1/receipts").body().path("items").get(0);
+        assertThat(receipt.path("revocationReason").asString()).startsWith("CHARGEBACK of invoice ");
+
+        long moves = transitions(paid.invoiceId());
+        assertThat(findChange(api.post(OPERATOR_KEY, "/v1/billing/reconciliations", null), paid.invoiceId())
+                .isMissingNode()).isTrue();
+        assertThat(transitions(paid.invoiceId())).isEqualTo(moves);
+    }
+
+    @Test
+    void anOpenDisputeMarksTheInvoiceDisputedAndAWonOneReturnsItToPaid() {
+        PaidThroughStripe paid = paidThroughStripe("open-dispute");
+        java.math.BigDecimal grams = allocatedGrams(paid.tenant());
+        STUB.dispute(paid.charge(), "needs_response");
+        var opened = findChange(api.post(OPERATOR_KEY, "/v1/billing/reconciliations", null), paid.invoiceId());
+        assertThat(opened.path("to").asString()).isEqualTo("DISPUTED");
+        assertThat(opened.path("reason").asString()).isEqualTo("Stripe dispute dp_" + paid.charge()
+                + " is needs_response");
+        assertThat(findChange(api.post(OPERATOR_KEY, "/v1/billing/reconciliations", null), paid.invoiceId())
+                .isMissingNode()).as("still open: nothing more to do").isTrue();
+
+        STUB.dispute(paid.charge(), "won");
+        var won = findChange(api.post(OPERATOR_KEY, "/v1/billing/reconciliations", null), paid.invoiceId());
+        assertThat(won.path("from").asString()).isEqualTo("DISPUTED");
+        assertThat(won.path("to").asString()).isEqualTo("PAID");
+        assertThat(allocatedGrams(paid.tenant())).as("nothing reversed, nothing allocated twice")
+                .isEqualByComparingTo(grams);
+        assertThat(jdbc.sql("select count(*) from payments where invoice_id = ?")
+                .param(UUID.fromString(paid.invoiceId())).query(Long.class).single()).isEqualTo(1);
+        assertThat(findChange(api.post(OPERATOR_KEY, "/v1/billing/reconciliations", null), paid.invoiceId())
+                .isMissingNode()).isTrue();
+    }
+
     private static tools.jackson.databind.JsonNode findChange(Api.Response report, String invoiceId) {
         for (var change : report.body().path("changes")) {
             if (change.path("invoiceId").asString().equals(invoiceId)) {
