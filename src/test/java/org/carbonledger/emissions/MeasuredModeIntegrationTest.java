@@ -207,4 +207,27 @@ class MeasuredModeIntegrationTest extends IntegrationTest {
         assertThat(badNode.status()).isEqualTo(400);
         assertThat(badNode.text("field")).isEqualTo("nodeId");
     }
+
+    @Test
+    void samplesArrivingAfterTheirWindowWasAttributedAreCountedOnTheWindowNotDropped() {
+        samples(List.of(sample(0, "0", "0"), sample(0, "300", "3000"), sample(0, "600", "6000")));
+        run();
+        var before = api.get(tenant.key(), "/v1/measurements/windows?nodeId=" + node).body().path("items");
+        assertThat(before.size()).isEqualTo(2);
+        assertThat(before.get(0).path("lateSamples").asInt()).isZero();
+        assertThat(before.get(1).path("lateSamples").asInt()).isZero();
+
+        // a minute later a sample of 07:02:30 arrives (a second GPU's, and one of GPU 0 in between): the first
+        // window was attributed without them
+        clock.set(clock.instant().plusSeconds(60));
+        samples(List.of(sample(0, "150", "1500"), sample(1, "120", "700")));
+        run();
+        var after = api.get(tenant.key(), "/v1/measurements/windows?nodeId=" + node).body().path("items");
+        assertThat(after.size()).as("attributed once: not attributed again").isEqualTo(2);
+        assertThat(after.get(0).path("lateSamples").asInt()).isEqualTo(2);
+        assertThat(after.get(0).path("energyJoulesMeasured").decimalValue()).isEqualByComparingTo("3000");
+        assertThat(after.get(0).path("processedAt").asString())
+                .isEqualTo(before.get(0).path("processedAt").asString());
+        assertThat(after.get(1).path("lateSamples").asInt()).as("07:05–07:10 has no late sample").isZero();
+    }
 }

@@ -27,7 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "carbonledger.admin-key=" + IntegrationTest.OPERATOR_KEY,
                 "spring.main.allow-bean-definition-overriding=true",
                 "carbonledger.rate-limit.api-per-minute=1000000",
-                "carbonledger.rate-limit.ingest-per-minute=1000000"})
+                "carbonledger.rate-limit.ingest-per-minute=1000000",
+                // tests run the emissions schedule's work by hand (ScheduledRuns), never in the background
+                "carbonledger.emissions.scheduling=false"})
 public abstract class IntegrationTest {
 
     public static final String OPERATOR_KEY = "test-operator-key-0123456789";
@@ -53,6 +55,8 @@ public abstract class IntegrationTest {
         registry.add("carbonledger.grid.watttime.username", () -> "wt-user");
         registry.add("carbonledger.grid.watttime.password", () -> "wt-password");
         registry.add("carbonledger.grid.http.backoff", () -> "PT0.01S");
+        registry.add("carbonledger.grid.sync.electricity-maps-zones", () -> "eu-west-1=IE-SCHEDULED");
+        registry.add("carbonledger.grid.sync.watt-time-regions", () -> "eu-west-1=WT_SCHEDULED");
     }
 
     @LocalServerPort

@@ -13,13 +13,17 @@ import org.carbonledger.emissions.grid.WattTimeClient;
 import org.carbonledger.shared.web.ApiProblem;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
-import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Pulls grid signals from the providers into the factor tables. Electricity Maps' hourly averages become hourly
  * location-based factors of the region (restating the records they change, as an imported series does); WattTime's
  * MOER becomes the region's marginal series, a separate figure. When a provider cannot answer, nothing is stored and
  * the call fails with a {@code 503} naming the provider: records keep the factor they have (hourly or annual).
+ *
+ * <p>No database transaction is open while a provider is called (its retries and backoff can take seconds): each
+ * sync fetches first, then stores and restates in one short transaction.
  */
 @Service
 public class GridSignalSync {
@@ -35,18 +39,22 @@ public class GridSignalSync {
     private final HourlyFactorImport imports;
     private final JdbcClient jdbc;
     private final Clock clock;
+    private final TransactionTemplate transaction;
 
     GridSignalSync(ElectricityMapsClient electricityMaps, WattTimeClient wattTime, HourlyFactorImport imports,
-            JdbcClient jdbc, Clock clock) {
+            JdbcClient jdbc, Clock clock, PlatformTransactionManager transactions) {
         this.electricityMaps = electricityMaps;
         this.wattTime = wattTime;
         this.imports = imports;
         this.jdbc = jdbc;
         this.clock = clock;
+        this.transaction = new TransactionTemplate(transactions);
     }
 
-    /** The zone's last 24 hours (Electricity Maps {@code /history}) as hourly factors of {@code region}. */
-    @Transactional
+    /**
+     * The zone's last 24 hours (Electricity Maps {@code /history}) as hourly factors of {@code region}: fetched outside
+     * any transaction, stored and restated in the import's own transaction.
+     */
     public HourlyFactorImport.SignalImportResult electricityMaps(String region, String zone) {
         List<HourlyFactorImport.Row> rows = new ArrayList<>();
         for (ElectricityMapsClient.Point p : electricityMaps.history(zone)) {
@@ -68,7 +76,6 @@ public class GridSignalSync {
     }
 
     /** WattTime's historical MOER of {@code wattTimeRegion} in [start, end) as the marginal series of {@code region}. */
-    @Transactional
     public MarginalSyncResult wattTime(String region, String wattTimeRegion, Instant start, Instant end) {
         if (!end.isAfter(start)) {
             throw ApiProblem.invalid("end", "end must be after start");
@@ -81,6 +88,12 @@ public class GridSignalSync {
             throw ApiProblem.invalid("region", "unknown region '" + region + "'");
         }
         List<WattTimeClient.Point> points = wattTime.historicalMoer(wattTimeRegion, start, end);
+        Integer stored = transaction.execute(status -> storeMarginal(region, points));
+        return new MarginalSyncResult(WattTimeClient.PROVIDER, region, wattTimeRegion, points.size(), stored,
+                points.size() - stored);
+    }
+
+    private int storeMarginal(String region, List<WattTimeClient.Point> points) {
         int stored = 0;
         Instant now = clock.instant();
         for (WattTimeClient.Point p : points) {
@@ -95,7 +108,6 @@ public class GridSignalSync {
                             Timestamp.from(now))
                     .update();
         }
-        return new MarginalSyncResult(WattTimeClient.PROVIDER, region, wattTimeRegion, points.size(), stored,
-                points.size() - stored);
+        return stored;
     }
 }

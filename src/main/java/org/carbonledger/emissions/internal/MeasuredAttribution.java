@@ -424,21 +424,31 @@ public class MeasuredAttribution {
                         Math.min(token, time), Math.max(token, time), factor, full.end());
     }
 
-    /** One attributed window with its reconciliation, as listed to the tenant. */
+    /**
+     * One attributed window with its reconciliation, as listed to the tenant. {@code lateSamples}: samples of the
+     * node timed inside the window (its ends included) that were received after it was attributed — the window's
+     * figures do not include them (a window is attributed once).
+     */
     public record Window(UUID id, String nodeId, Instant windowStart, Instant windowEnd, String idlePolicy,
             BigDecimal gpuSecondsCovered, int counterResets, BigDecimal energyJoulesMeasured,
             BigDecimal energyJoulesIdle, BigDecimal energyJoulesAttributed, BigDecimal energyJoulesIdleCapacity,
-            BigDecimal energyJoulesResidual, BigDecimal energyJoulesEstimated, int requests, Instant processedAt) {
+            BigDecimal energyJoulesResidual, BigDecimal energyJoulesEstimated, int requests, Instant processedAt,
+            int lateSamples) {
     }
 
     /** A tenant's attributed windows in (window start, id) order, optionally of one node. */
     public PageRequest.Page<Window> windows(UUID tenantId, String nodeId, PageRequest page) {
         PageRequest.Cursor after = page.ascendingAfter();
         List<Window> rows = jdbc.sql("""
-                select * from measurement_windows
-                 where tenant_id = ? and (cast(? as text) is null or node_id = ?)
-                   and (window_start, id) > (?, ?)
-                 order by window_start, id limit ?""")
+                select w.*,
+                       (select count(*) from energy_measurements m
+                         where m.tenant_id = w.tenant_id and m.node_id = w.node_id
+                           and m.sampled_at >= w.window_start and m.sampled_at <= w.window_end
+                           and m.received_at > w.processed_at) as late_samples
+                  from measurement_windows w
+                 where w.tenant_id = ? and (cast(? as text) is null or w.node_id = ?)
+                   and (w.window_start, w.id) > (?, ?)
+                 order by w.window_start, w.id limit ?""")
                 .params(tenantId, nodeId, nodeId, Timestamp.from(after.at()), after.id(), page.fetchSize())
                 .query((rs, n) -> new Window(rs.getObject("id", UUID.class), rs.getString("node_id"),
                         rs.getTimestamp("window_start").toInstant(), rs.getTimestamp("window_end").toInstant(),
@@ -447,7 +457,7 @@ public class MeasuredAttribution {
                         rs.getBigDecimal("energy_joules_idle"), rs.getBigDecimal("energy_joules_attributed"),
                         rs.getBigDecimal("energy_joules_idle_capacity"), rs.getBigDecimal("energy_joules_residual"),
                         rs.getBigDecimal("energy_joules_estimated"), rs.getInt("requests"),
-                        rs.getTimestamp("processed_at").toInstant()))
+                        rs.getTimestamp("processed_at").toInstant(), rs.getInt("late_samples")))
                 .list();
         return page.page(rows, w -> new PageRequest.Cursor(w.windowStart(), w.id()));
     }
