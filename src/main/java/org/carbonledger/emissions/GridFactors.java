@@ -1,13 +1,19 @@
 package org.carbonledger.emissions;
 
 import java.math.BigDecimal;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.carbonledger.workload.GridRegions;
+import org.springframework.jdbc.core.ConnectionCallback;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -27,10 +33,12 @@ public class GridFactors implements GridRegions {
     }
 
     private final JdbcClient jdbc;
+    private final JdbcTemplate template;
     private final Map<String, Optional<String>> canonical = new ConcurrentHashMap<>();
 
-    GridFactors(JdbcClient jdbc) {
+    GridFactors(JdbcClient jdbc, JdbcTemplate template) {
         this.jdbc = jdbc;
+        this.template = template;
     }
 
     @Override
@@ -53,13 +61,58 @@ public class GridFactors implements GridRegions {
                  where region = ? and basis = 'LOCATION' and valid_from <= ? and (valid_to is null or valid_to > ?)
                  order by valid_from desc, (status = 'FINAL') desc, imported_at desc, id limit 1""")
                 .params(region, Timestamp.from(at), Timestamp.from(at))
-                .query((rs, n) -> new Factor(rs.getObject("id", UUID.class), rs.getString("provider"),
-                        rs.getString("region"), rs.getString("basis"), rs.getBigDecimal("gco2e_per_kwh"),
-                        rs.getString("dataset_version"), rs.getString("source"),
-                        rs.getTimestamp("valid_from").toInstant(),
-                        rs.getTimestamp("valid_to") == null ? null : rs.getTimestamp("valid_to").toInstant(),
-                        rs.getString("zone"), rs.getString("status")))
+                .query((rs, n) -> factor(rs))
                 .optional();
+    }
+
+    /** A region at an instant: the key of a location-based factor lookup. */
+    public record RegionAt(String region, Instant at) {
+    }
+
+    /**
+     * The location-based factors of many (region, instant) pairs in one query, with the criteria and order of
+     * {@link #locationBased(String, Instant)} applied to each distinct pair; pairs without a factor are absent.
+     */
+    public Map<RegionAt, Factor> locationBased(java.util.Collection<RegionAt> keys) {
+        List<RegionAt> distinct = List.copyOf(new java.util.LinkedHashSet<>(keys));
+        if (distinct.isEmpty()) {
+            return Map.of();
+        }
+        String[] regions = new String[distinct.size()];
+        String[] instants = new String[distinct.size()];
+        for (int k = 0; k < distinct.size(); k++) {
+            regions[k] = distinct.get(k).region();
+            instants[k] = distinct.get(k).at().toString();
+        }
+        Map<RegionAt, Factor> result = new java.util.HashMap<>(distinct.size() * 2);
+        template.execute((ConnectionCallback<Void>) con -> {
+            try (PreparedStatement ps = con.prepareStatement("""
+                    select t.ord, f.* from unnest(?::text[], ?::timestamptz[]) with ordinality as t (region, at, ord)
+                      cross join lateral (
+                        select id, provider, region, basis, gco2e_per_kwh, dataset_version, source, valid_from,
+                               valid_to, coalesce(zone, region) as zone, status from emission_factors
+                         where region = t.region and basis = 'LOCATION' and valid_from <= t.at
+                           and (valid_to is null or valid_to > t.at)
+                         order by valid_from desc, (status = 'FINAL') desc, imported_at desc, id limit 1) f""")) {
+                ps.setArray(1, con.createArrayOf("text", regions));
+                ps.setArray(2, con.createArrayOf("text", instants));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        result.put(distinct.get(rs.getInt("ord") - 1), factor(rs));
+                    }
+                }
+            }
+            return null;
+        });
+        return result;
+    }
+
+    private static Factor factor(ResultSet rs) throws SQLException {
+        return new Factor(rs.getObject("id", UUID.class), rs.getString("provider"), rs.getString("region"),
+                rs.getString("basis"), rs.getBigDecimal("gco2e_per_kwh"), rs.getString("dataset_version"),
+                rs.getString("source"), rs.getTimestamp("valid_from").toInstant(),
+                rs.getTimestamp("valid_to") == null ? null : rs.getTimestamp("valid_to").toInstant(),
+                rs.getString("zone"), rs.getString("status"));
     }
 
     /**
