@@ -38,6 +38,7 @@ final class Metering implements AutoCloseable {
     private final AtomicLong lost = new AtomicLong();
     private final AtomicLong lastLossLog = new AtomicLong(System.nanoTime() - LOSS_LOG_EVERY_NANOS);
     private volatile boolean running = true;
+    private volatile boolean closed;
 
     Metering(Spool.Sink storage, Spool spool, Journal journal, Duration replayEvery) {
         this.storage = storage;
@@ -99,7 +100,15 @@ final class Metering implements AutoCloseable {
     }
 
     private void drain() {
-        while (running || journal.backlog() > 0) {
+        try {
+            drainJournal();
+        } finally {
+            journal.closeReader();
+        }
+    }
+
+    private void drainJournal() {
+        while ((running || journal.backlog() > 0) && !closed) {
             Journal.Batch batch;
             try {
                 batch = journal.next(BATCH);
@@ -117,7 +126,7 @@ final class Metering implements AutoCloseable {
             }
             while (!store(batch.calls())) {
                 // neither storage nor the spool took it: it stays in the journal, try again later
-                if (!running) {
+                if (!running || closed) {
                     return;
                 }
                 LockSupport.parkNanos(replayEvery.toNanos());
@@ -180,6 +189,10 @@ final class Metering implements AutoCloseable {
         running = false;
         LockSupport.unpark(drainer);
         try {
+            drainer.join(10_000);
+            // what is not drained by now stays in the journal for the next start
+            closed = true;
+            LockSupport.unpark(drainer);
             drainer.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
