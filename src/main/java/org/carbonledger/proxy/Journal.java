@@ -48,6 +48,7 @@ final class Journal implements AutoCloseable {
     private volatile Thread reader;
     // guarded by lock
     private FileChannel out;
+    private boolean closed;
     private long outSeq;
     private long outEnd;
     private long synced;
@@ -108,6 +109,9 @@ final class Journal implements AutoCloseable {
             if (backlog.get() + length > maxBytes) {
                 return false;
             }
+            if (closed) {
+                throw new IllegalStateException("the proxy metering journal " + dir + " is closed");
+            }
             try {
                 if (outEnd >= SEGMENT_BYTES) {
                     rotate();
@@ -115,8 +119,24 @@ final class Journal implements AutoCloseable {
                 while (line.hasRemaining()) {
                     out.write(line);
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot append to the proxy metering journal " + dir, e);
+            } catch (IOException first) {
+                // An interrupted calling thread closes the channel for every thread (ClosedByInterruptException),
+                // possibly after a part of the line: cut that part, reopen and write the line once more.
+                boolean interrupted = Thread.interrupted();
+                try {
+                    reopen();
+                    line.rewind();
+                    while (line.hasRemaining()) {
+                        out.write(line);
+                    }
+                } catch (IOException e) {
+                    e.addSuppressed(first);
+                    throw new UncheckedIOException("cannot append to the proxy metering journal " + dir, e);
+                } finally {
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
             }
             outEnd += length;
             backlog.addAndGet(length);
@@ -152,6 +172,14 @@ final class Journal implements AutoCloseable {
                 synced = Math.max(synced, end);
             }
         }
+    }
+
+    private void reopen() throws IOException {
+        out.close();
+        try (FileChannel ch = FileChannel.open(segment(outSeq), StandardOpenOption.WRITE)) {
+            ch.truncate(outEnd);
+        }
+        out = open(outSeq);
     }
 
     private void rotate() throws IOException {
@@ -340,6 +368,7 @@ final class Journal implements AutoCloseable {
     @Override
     public void close() {
         synchronized (lock) {
+            closed = true;
             try {
                 out.force(false);
                 out.close();
@@ -347,6 +376,10 @@ final class Journal implements AutoCloseable {
                 log.error("proxy metering journal {}: cannot close", dir, e);
             }
         }
+    }
+
+    /** Closes the reading side. Reader thread only. */
+    void closeReader() {
         try {
             closeIn();
         } catch (IOException e) {

@@ -84,6 +84,24 @@ class JournalTest {
         assertThat(rest).containsExactly("c-2", "c-4");
     }
 
+    @Test
+    void anInterruptedCallingThreadDoesNotCloseTheJournalForTheOthers() throws Exception {
+        Journal journal = new Journal(dir, 1 << 20);
+        Thread interrupted = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            journal.append(call("d-0"));
+        });
+        interrupted.start();
+        interrupted.join();
+        assertThat(journal.append(call("d-1"))).isTrue();
+        List<String> all = new ArrayList<>();
+        for (Journal.Batch b = journal.next(10); b != null; b = journal.next(10)) {
+            all.addAll(ids(b));
+            journal.commit(b);
+        }
+        assertThat(all).containsExactly("d-0", "d-1");
+    }
+
     private long lineBytes() {
         Journal probe = new Journal(dir.resolve("probe"), 1 << 20);
         probe.append(call("c-0"));
