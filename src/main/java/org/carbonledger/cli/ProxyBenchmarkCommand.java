@@ -87,7 +87,8 @@ class ProxyBenchmarkCommand implements Callable<Integer> {
                 out.printf("machine: %d cores, %s %s, Java %s; metering records %s%n",
                         Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"),
                         System.getProperty("os.arch"), System.getProperty("java.version"),
-                        noStorage ? "discarded (--no-storage)" : "stored in the embedded database");
+                        noStorage ? "journalled, then discarded (--no-storage)"
+                                : "journalled, then stored in the embedded database");
                 out.println("| calls | direct p50 | direct p99 | proxy p50 | proxy p99 | added p50 | added p99 | "
                         + "direct calls/s | proxy calls/s | ratio |");
                 out.println("|---|---|---|---|---|---|---|---|---|---|");

@@ -27,17 +27,27 @@ public class Proxies {
         this.dataDir = dataDir;
     }
 
-    /** How to run one proxy. {@code spoolDir} null: {@code <data dir>/proxy-spool}. */
+    /** Default bound of the metering journal backlog (records appended and not yet stored or spooled). */
+    public static final long JOURNAL_MAX_BYTES = 256L << 20;
+
+    /**
+     * How to run one proxy. {@code spoolDir} null: {@code <data dir>/proxy-spool}; the metering journal is its
+     * {@code journal} subdirectory, its backlog bounded by {@code journalMaxBytes}.
+     */
     public record Settings(ProxyRoutes routes, String host, int port, Path spoolDir, Duration replayEvery,
-            int queueCapacity, Duration keyCacheTtl) {
+            long journalMaxBytes, Duration keyCacheTtl) {
 
         public static Settings of(ProxyRoutes routes, int port) {
-            return new Settings(routes, "0.0.0.0", port, null, Duration.ofSeconds(5), 10_000,
+            return new Settings(routes, "0.0.0.0", port, null, Duration.ofSeconds(5), JOURNAL_MAX_BYTES,
                     Duration.ofSeconds(60));
         }
 
         public Settings withSpool(Path dir, Duration every) {
-            return new Settings(routes, host, port, dir, every, queueCapacity, keyCacheTtl);
+            return new Settings(routes, host, port, dir, every, journalMaxBytes, keyCacheTtl);
+        }
+
+        public Settings withJournalMaxBytes(long bytes) {
+            return new Settings(routes, host, port, spoolDir, replayEvery, bytes, keyCacheTtl);
         }
     }
 
@@ -52,8 +62,8 @@ public class Proxies {
 
     public ProxyServer start(Settings settings, Storage storage) {
         Path spoolDir = settings.spoolDir() != null ? settings.spoolDir() : dataDir.resolve("proxy-spool");
-        Metering metering = new Metering(storage::write, new Spool(spoolDir), settings.queueCapacity(),
-                settings.replayEvery());
+        Metering metering = new Metering(storage::write, new Spool(spoolDir),
+                new Journal(spoolDir.resolve("journal"), settings.journalMaxBytes()), settings.replayEvery());
         return new ProxyServer(settings.routes(), new ProxyKeys(keys::byHash, settings.keyCacheTtl()), metering,
                 estimates::co2eGrams, clock, settings.host(), settings.port());
     }

@@ -24,22 +24,25 @@ class ProxyLifecycle implements SmartLifecycle {
     private final Path routesFile;
     private final int port;
     private final Duration connectTimeout;
+    private final long journalMaxBytes;
     private ProxyServer server;
 
     ProxyLifecycle(Proxies proxies, @Value("${carbonledger.proxy.routes}") Path routesFile,
             @Value("${carbonledger.proxy.port:8090}") int port,
-            @Value("${carbonledger.proxy.connect-check-timeout:PT2S}") Duration connectTimeout) {
+            @Value("${carbonledger.proxy.connect-check-timeout:PT2S}") Duration connectTimeout,
+            @Value("${carbonledger.proxy.journal-max-bytes:268435456}") long journalMaxBytes) {
         this.proxies = proxies;
         this.routesFile = routesFile;
         this.port = port;
         this.connectTimeout = connectTimeout;
+        this.journalMaxBytes = journalMaxBytes;
     }
 
     @Override
     public void start() {
         ProxyRoutes routes = ProxyRoutes.load(routesFile);
         routes.checkReachable(connectTimeout);
-        server = proxies.start(Proxies.Settings.of(routes, port));
+        server = proxies.start(Proxies.Settings.of(routes, port).withJournalMaxBytes(journalMaxBytes));
         log.info("metering proxy listening on port {} ({} route(s), {} upstream(s))", server.port(),
                 routes.routes().size(), routes.upstreams().size());
     }

@@ -169,12 +169,12 @@ public final class ProxyServer implements AutoCloseable {
             response = client.send(forward.build(), info -> chunks);
         } catch (IOException e) {
             call.latency = System.nanoTime() - t0;
-            problem(ex, 502, "Bad Gateway", "upstream " + route.upstream() + " did not answer: "
-                    + e.getClass().getSimpleName(), null);
-            if (metered) {
+            if (metered) { // journalled before the client gets its answer
                 metering.submit(call.failed(0, Outcome.FAILED, "upstream did not answer: "
                         + e.getClass().getSimpleName()));
             }
+            problem(ex, 502, "Bad Gateway", "upstream " + route.upstream() + " did not answer: "
+                    + e.getClass().getSimpleName(), null);
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -219,23 +219,32 @@ public final class ProxyServer implements AutoCloseable {
             tap.finish();
             ProxyCall done = call.completed(status, tap, sse, Outcome.METERED);
             addExtras(out, route, done);
+            metering.submit(done); // journalled before the client gets the response
             ex.sendResponseHeaders(status, noBody || bytes.length == 0 ? -1 : bytes.length);
             try (OutputStream os = ex.getResponseBody()) {
                 os.write(bytes);
             } catch (IOException clientGone) {
+                // same request id: storage keeps the record journalled first
                 metering.submit(call.completed(status, tap, sse, Outcome.CLIENT_CANCELLED));
-                return;
             }
-            metering.submit(done);
             return;
         }
         ex.sendResponseHeaders(status, noBody ? -1 : sse || length < 0 ? 0 : length == 0 ? -1 : length);
         OutputStream os = ex.getResponseBody();
+        // A fixed-length response is complete for the client with the flush of its last byte, a chunked one with
+        // the close: the record is journalled just before that, so a call whose client got the whole response
+        // is never lost to a crash of the proxy.
+        boolean fixedLength = !sse && length > 0 && !noBody;
+        long written = 0;
+        ProxyCall done = null;
         while (true) {
             List<ByteBuffer> bufs;
             try {
                 bufs = chunks.next();
             } catch (IOException upstreamGone) {
+                if (done != null) {
+                    throw upstreamGone; // every announced byte arrived and was journalled; nothing follows
+                }
                 tap.finish();
                 if (metered) {
                     metering.submit(call.failed(status, Outcome.UPSTREAM_ABORTED,
@@ -256,35 +265,50 @@ public final class ProxyServer implements AutoCloseable {
                             tap.feed(buf, 0, n);
                         }
                         os.write(buf, 0, n);
+                        written += n;
                     }
+                }
+                if (fixedLength && written >= length && done == null && metered) {
+                    tap.finish();
+                    done = finished(call, status, ok, tap, sse);
+                    metering.submit(done);
                 }
                 os.flush();
             } catch (IOException clientGone) {
                 chunks.cancel();
-                tap.finish();
+                if (done == null) {
+                    tap.finish();
+                }
                 if (metered && ok) {
+                    // after a journalled record, the same request id: storage keeps the first
                     metering.submit(call.completed(status, tap, sse, Outcome.CLIENT_CANCELLED));
                 }
                 return;
             }
         }
-        tap.finish();
-        ProxyCall done = metered ? ok ? call.completed(status, tap, sse, Outcome.METERED)
-                : call.failed(status, Outcome.FAILED, "upstream answered " + status) : null;
+        if (done == null) {
+            tap.finish();
+            if (metered) {
+                done = finished(call, status, ok, tap, sse);
+                metering.submit(done);
+            }
+        }
         try {
             if (extras && sse) {
                 os.write(sseExtras(done).getBytes(StandardCharsets.UTF_8));
             }
             os.close();
         } catch (IOException clientGone) {
-            if (done != null) {
+            if (done != null && ok) {
+                // same request id as the journalled record: storage keeps the first
                 metering.submit(call.completed(status, tap, sse, Outcome.CLIENT_CANCELLED));
             }
-            return;
         }
-        if (done != null) {
-            metering.submit(done);
-        }
+    }
+
+    private static ProxyCall finished(Call call, int status, boolean ok, UsageTap tap, boolean sse) {
+        return ok ? call.completed(status, tap, sse, Outcome.METERED)
+                : call.failed(status, Outcome.FAILED, "upstream answered " + status);
     }
 
     private void addExtras(Headers out, ProxyRoutes.Route route, ProxyCall done) {

@@ -359,13 +359,7 @@ class ProxyIntegrationTest extends IntegrationTest {
         assertThat(storedCalls(ids)).isZero();
         // a crash after a replay stored the records but before it deleted its file leaves a copy behind
         Path copy = dir.resolve("copy.jsonl");
-        try (var files = Files.list(spool)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).toList()) {
-                Files.write(copy, Files.readAllBytes(f), java.nio.file.StandardOpenOption.CREATE,
-                        java.nio.file.StandardOpenOption.APPEND);
-            }
-        }
-        assertThat(Files.readAllLines(copy)).hasSize(5);
+        awaitUntil(() -> copySpool(spool, copy) == 5);
 
         storageDown.set(false);
         awaitUntil(() -> spooledLines(spool) == 0);
@@ -383,6 +377,22 @@ class ProxyIntegrationTest extends IntegrationTest {
     private long storedCalls(List<String> ids) {
         return jdbc.sql("select count(*) from proxy_calls where tenant_id = ? and request_id = any(?)")
                 .params(tenant.id(), ids.toArray(String[]::new)).query(Long.class).single();
+    }
+
+    /** Copies the spooled lines to {@code copy}; -1 when the replayer renamed a file under our feet. */
+    private static long copySpool(Path spool, Path copy) {
+        StringBuilder lines = new StringBuilder();
+        try (var files = Files.list(spool)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).toList()) {
+                lines.append(Files.readString(f));
+            }
+            Files.writeString(copy, lines);
+            return Files.readAllLines(copy).stream().filter(l -> !l.isBlank()).count();
+        } catch (java.nio.file.NoSuchFileException renamed) {
+            return -1;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static long spooledLines(Path spool) {
