@@ -114,9 +114,10 @@ class ClimateOrdersIntegrationTest extends StripeIntegrationTest {
         String order = order(p);
         var create = STUB.requests().stream().filter(r -> r.path().equals("/v1/climate/orders")).reduce((a, b) -> b).orElseThrow();
         assertThat(create.form().get("product")).isEqualTo(p.stripeProductId());
-        assertThat(new BigDecimal(create.form().get("metric_tons")))
-                .isEqualByComparingTo(p.emittedGrams().movePointLeft(6));
-        assertThat(create.idempotencyKey()).startsWith("climate-order-");
+        assertThat(create.form().get("metric_tons"))
+                .isEqualTo(p.emittedGrams().movePointLeft(6).stripTrailingZeros().toPlainString())
+                .doesNotContain("E");
+        assertThat(create.idempotencyKey()).startsWith("carbonledger-climate-order-");
         assertThat(coverage(p.tenant()).path("pendingGrams").decimalValue()).isEqualByComparingTo(p.emittedGrams());
         assertThat(coverage(p.tenant()).path("pendingDeliveryGrams").decimalValue())
                 .isEqualByComparingTo(p.emittedGrams());

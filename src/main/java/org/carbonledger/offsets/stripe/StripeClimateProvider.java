@@ -6,7 +6,6 @@ import com.stripe.model.climate.Order;
 import com.stripe.net.RequestOptions;
 import com.stripe.param.climate.OrderCreateParams;
 import java.sql.Timestamp;
-import java.time.Instant;
 import org.carbonledger.offsets.OffsetProvider;
 import org.carbonledger.shared.web.ApiProblem;
 import org.springframework.beans.factory.ObjectProvider;
@@ -47,11 +46,14 @@ class StripeClimateProvider implements OffsetProvider {
         try {
             order = stripe.climate().orders().create(OrderCreateParams.builder()
                     .setProduct(r.product().stripeProductId())
-                    .setMetricTons(r.co2eGrams().movePointLeft(6).stripTrailingZeros())
+                    // as a plain decimal: BigDecimal's own text of a small mass is exponent notation (8.2E-7)
+                    .putExtraParam("metric_tons", r.co2eGrams().movePointLeft(6).stripTrailingZeros()
+                            .toPlainString())
                     .setBeneficiary(OrderCreateParams.Beneficiary.builder().setPublicName(r.beneficiary()).build())
                     .putMetadata("carbonledger_order_id", r.id().toString())
                     .putMetadata("carbonledger_tenant_id", r.tenantId().toString())
-                    .build(), RequestOptions.builder().setIdempotencyKey("climate-order-" + r.id()).build());
+                    .build(), RequestOptions.builder()
+                            .setIdempotencyKey("carbonledger-climate-order-" + r.id()).build());
         } catch (StripeException e) {
             throw new ApiProblem(HttpStatus.BAD_GATEWAY, "Stripe Climate refused the order", e.getMessage(),
                     "productId");
@@ -75,9 +77,5 @@ class StripeClimateProvider implements OffsetProvider {
         }
         return new Procurement(r.id(), kind(), r.tenantId(), r.product().id(), r.co2eGrams(), State.PENDING, null,
                 r.id(), order.getId());
-    }
-
-    static Instant instant(Long epochSeconds) {
-        return epochSeconds == null ? null : Instant.ofEpochSecond(epochSeconds);
     }
 }
