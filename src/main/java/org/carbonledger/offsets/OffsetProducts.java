@@ -74,11 +74,45 @@ public class OffsetProducts {
                 .query(OffsetProducts::map).list(), p -> new PageRequest.Cursor(p.createdAt(), p.id()));
     }
 
+    public Optional<OffsetProduct> findByStripeId(String stripeProductId) {
+        return jdbc.sql("select * from offset_products where stripe_product_id = ?").param(stripeProductId)
+                .query(OffsetProducts::map).optional();
+    }
+
+    /**
+     * Adds or updates the catalog entry of a Stripe Climate product (registry {@code OTHER}, project id = Stripe's
+     * product id; Stripe Climate sells carbon removal only).
+     */
+    @Transactional
+    public OffsetProduct upsertStripeClimate(String stripeProductId, String name, Integer deliveryYear, Money price) {
+        jdbc.sql("select pg_advisory_xact_lock(hashtext(?))").param("offset-product:OTHER:" + stripeProductId)
+                .query(Object.class).single();
+        Optional<OffsetProduct> existing = findByStripeId(stripeProductId);
+        java.math.BigDecimal amount = price == null ? null : price.amount();
+        String currency = price == null ? null : price.currency().getCurrencyCode();
+        if (existing.isPresent()) {
+            jdbc.sql("""
+                    update offset_products set name = ?, delivery_year = ?, price_per_tonne = ?, currency = ?
+                     where id = ?""").params(name, deliveryYear, amount, currency, existing.get().id()).update();
+            return get(existing.get().id());
+        }
+        UUID id = UUID.randomUUID();
+        jdbc.sql("""
+                insert into offset_products (id, registry, registry_project_id, name, kind, price_per_tonne, currency,
+                                             created_at, provider, stripe_product_id, delivery_year)
+                values (?, 'OTHER', ?, ?, 'REMOVAL', ?, ?, ?, 'STRIPE_CLIMATE', ?, ?)""")
+                .params(id, stripeProductId, name, amount, currency, Timestamp.from(clock.instant()), stripeProductId,
+                        deliveryYear)
+                .update();
+        return get(id);
+    }
+
     static OffsetProduct map(ResultSet rs, int n) throws SQLException {
         return new OffsetProduct(rs.getObject("id", UUID.class), OffsetLot.Registry.valueOf(rs.getString("registry")),
                 rs.getString("registry_project_id"), rs.getString("name"),
                 OffsetLot.Kind.valueOf(rs.getString("kind")), rs.getString("methodology"), rs.getString("country"),
                 rs.getBigDecimal("price_per_tonne"), rs.getString("currency"),
-                rs.getTimestamp("created_at").toInstant());
+                rs.getTimestamp("created_at").toInstant(), OffsetProvider.Kind.valueOf(rs.getString("provider")),
+                rs.getString("stripe_product_id"), (Integer) rs.getObject("delivery_year"));
     }
 }

@@ -16,7 +16,20 @@ import org.springframework.stereotype.Service;
 public class RequestTrace {
 
     public record Trace(Request request, List<EmissionRecord> emissionRecords, InvoiceLine invoiceLine,
-            List<Allocation> allocations, ReceiptLink receipt, RequestCoverage coverage) {
+            List<Allocation> allocations, List<ClimateOrderEarmark> climateOrders, ReceiptLink receipt,
+            RequestCoverage coverage) {
+    }
+
+    /**
+     * Grams of one emission record a Stripe Climate order is for: {@code PENDING} (ordered, not delivered),
+     * {@code RETIRED} (delivered) or {@code RELEASED} (the order was canceled); with the order's flags.
+     */
+    public record ClimateOrderEarmark(UUID climateOrderId, String stripeOrderId, UUID emissionRecordId,
+            BigDecimal co2eGrams, String status, String orderStatus, Integer expectedDeliveryYear,
+            Instant deliveredAt, List<String> registryUrls, List<OrderNotice> notices) {
+    }
+
+    public record OrderNotice(String kind, String detail, Instant at) {
     }
 
     public record Request(UUID id, String requestId, UUID workloadId, String workloadName, String model,
@@ -44,14 +57,17 @@ public class RequestTrace {
     }
 
     /**
-     * How far retired credits cover the request's latest emission record: {@code COVERED}, {@code PENDING_PAYMENT}
-     * (billed on an invoice awaiting payment; credits are retired when it is paid), {@code PARTLY_COVERED} or
-     * {@code UNCOVERED} — the per-request view of the coverage report.
+     * How far retired credits cover the request's latest emission record: {@code COVERED}, {@code PENDING_DELIVERY}
+     * (the rest is ordered from Stripe Climate and not delivered yet), {@code PENDING_PAYMENT} (billed on an invoice
+     * awaiting payment; credits are retired when it is paid), {@code PARTLY_COVERED} or {@code UNCOVERED} — the
+     * per-request view of the coverage report. {@code pendingDeliveryGrams} are ordered and not delivered; they are
+     * part of {@code uncoveredGrams} until delivered.
      */
-    public record RequestCoverage(CoverageStatus status, BigDecimal coveredGrams, BigDecimal uncoveredGrams) {
+    public record RequestCoverage(CoverageStatus status, BigDecimal coveredGrams, BigDecimal pendingDeliveryGrams,
+            BigDecimal uncoveredGrams) {
     }
 
-    public enum CoverageStatus { COVERED, PENDING_PAYMENT, PARTLY_COVERED, UNCOVERED }
+    public enum CoverageStatus { COVERED, PENDING_DELIVERY, PENDING_PAYMENT, PARTLY_COVERED, UNCOVERED }
 
     public record ReceiptLink(UUID id, String number, Instant issuedAt, String pdfSha256, String pdfPath) {
     }
@@ -75,7 +91,7 @@ public class RequestTrace {
                         rs.getTimestamp(11).toInstant(), rs.getString(12)))
                 .optional();
         return request.map(r -> new Trace(r, emissionRecords(r.id()), invoiceLine(r.id()), allocations(r.id()),
-                receipt(r.id()), coverage(r.id())));
+                climateOrders(r.id()), receipt(r.id()), coverage(r.id())));
     }
 
     private RequestCoverage coverage(UUID inferenceRequestId) {
@@ -84,13 +100,21 @@ public class RequestTrace {
                        least(e.co2e_grams_location,
                              greatest(0, coalesce((select sum(a.co2e_grams) from offset_allocations a
                                                      join emission_records v on v.id = a.emission_record_id
-                                                    where v.inference_request_id = e.inference_request_id), 0))),
+                                                    where v.inference_request_id = e.inference_request_id), 0)
+                                       + coalesce((select sum(m.co2e_grams) from climate_order_earmarks m
+                                                     join emission_records v on v.id = m.emission_record_id
+                                                    where v.inference_request_id = e.inference_request_id
+                                                      and m.status = 'RETIRED'), 0))),
                        exists (select 1 from emission_records v
                                  join invoice_line_emissions b on b.emission_record_id = v.id
                                  join invoice_lines il on il.id = b.invoice_line_id
                                  join invoices i on i.id = il.invoice_id
                                 where v.inference_request_id = e.inference_request_id
-                                  and i.status in ('OPEN', 'FINALIZED', 'PAYMENT_FAILED'))
+                                  and i.status in ('OPEN', 'FINALIZED', 'PAYMENT_FAILED')),
+                       coalesce((select sum(m.co2e_grams) from climate_order_earmarks m
+                                   join emission_records v on v.id = m.emission_record_id
+                                  where v.inference_request_id = e.inference_request_id
+                                    and m.status = 'PENDING'), 0)
                   from emission_records e
                  where e.inference_request_id = ?
                  order by e.version desc limit 1""")
@@ -98,12 +122,43 @@ public class RequestTrace {
                 .query((rs, n) -> {
                     BigDecimal emitted = rs.getBigDecimal(1);
                     BigDecimal covered = rs.getBigDecimal(2);
+                    BigDecimal ordered = rs.getBigDecimal(4).min(emitted.subtract(covered));
                     CoverageStatus status = covered.compareTo(emitted) >= 0 ? CoverageStatus.COVERED
+                            : ordered.signum() > 0 ? CoverageStatus.PENDING_DELIVERY
                             : rs.getBoolean(3) ? CoverageStatus.PENDING_PAYMENT
                             : covered.signum() > 0 ? CoverageStatus.PARTLY_COVERED : CoverageStatus.UNCOVERED;
-                    return new RequestCoverage(status, covered, emitted.subtract(covered));
+                    return new RequestCoverage(status, covered, ordered, emitted.subtract(covered));
                 })
                 .optional().orElse(null);
+    }
+
+    private List<ClimateOrderEarmark> climateOrders(UUID inferenceRequestId) {
+        return jdbc.sql("""
+                select o.id, o.stripe_order_id, m.emission_record_id, m.co2e_grams, m.status, o.status,
+                       o.expected_delivery_year, o.delivered_at
+                  from emission_records e
+                  join climate_order_earmarks m on m.emission_record_id = e.id
+                  join climate_orders o on o.id = m.order_id
+                 where e.inference_request_id = ?
+                 order by m.created_at, o.id""")
+                .param(inferenceRequestId)
+                .query((rs, n) -> {
+                    UUID order = rs.getObject(1, UUID.class);
+                    return new ClimateOrderEarmark(order, rs.getString(2), rs.getObject(3, UUID.class),
+                            rs.getBigDecimal(4), rs.getString(5), rs.getString(6),
+                            (Integer) rs.getObject(7), rs.getTimestamp(8) == null ? null
+                                    : rs.getTimestamp(8).toInstant(),
+                            jdbc.sql("""
+                                    select registry_url from climate_order_deliveries
+                                     where order_id = ? and registry_url is not null order by position""")
+                                    .param(order).query(String.class).list(),
+                            jdbc.sql("""
+                                    select kind, detail, created_at from climate_order_notices where order_id = ?
+                                     order by created_at, kind""").param(order)
+                                    .query((r2, n2) -> new OrderNotice(r2.getString(1), r2.getString(2),
+                                            r2.getTimestamp(3).toInstant())).list());
+                })
+                .list();
     }
 
     private List<EmissionRecord> emissionRecords(UUID inferenceRequestId) {

@@ -74,8 +74,8 @@ class StripeEventHandler {
             default -> {
                 if (type.startsWith("climate.order.")) {
                     var order = (com.stripe.model.climate.Order) object(event);
-                    events.publishEvent(new ClimateOrderEventReceived(event.getId(), type, order.getId(),
-                            order.getStatus()));
+                    events.publishEvent(new ClimateOrderEventReceived(event.getId(), type,
+                            Instant.ofEpochSecond(event.getCreated()), order));
                     yield Outcome.PROCESSED;
                 }
                 yield Outcome.IGNORED;

@@ -77,6 +77,10 @@ public class AllocationLedger {
                                                                 join emission_records v on v.id = a.emission_record_id
                                                                where v.inference_request_id = e.inference_request_id),
                                                               0)
+                                                   - coalesce((select sum(m.co2e_grams) from climate_order_earmarks m
+                                                                join emission_records v on v.id = m.emission_record_id
+                                                               where v.inference_request_id = e.inference_request_id
+                                                                 and m.status <> 'RELEASED'), 0)
                   from invoice_lines l
                   join invoices i on i.id = l.invoice_id
                   join invoice_line_emissions b on b.invoice_line_id = l.id
@@ -88,6 +92,20 @@ public class AllocationLedger {
                 .query((rs, n) -> new Uncovered(rs.getObject(1, UUID.class),
                         Co2eMass.ofGrams(rs.getBigDecimal(2).max(java.math.BigDecimal.ZERO))))
                 .list().stream().filter(u -> u.remaining().grams().signum() > 0).toList();
+    }
+
+    /** Grams of one emission record to procure credits for. */
+    public record Outstanding(UUID emissionRecordId, java.math.BigDecimal co2eGrams) {
+    }
+
+    /**
+     * What the tenant's paid invoices billed and neither retired credits nor pending Stripe Climate orders cover,
+     * record by record, oldest request first; locks the tenant until the caller's transaction ends.
+     */
+    public List<Outstanding> outstandingPaid(UUID tenantId) {
+        lockTenant(tenantId);
+        return uncovered("i.tenant_id = ? and i.status = 'PAID'", tenantId).stream()
+                .map(u -> new Outstanding(u.emissionRecordId(), u.remaining().grams())).toList();
     }
 
     /** The tenant's retirements with mass not yet allocated, oldest first. */

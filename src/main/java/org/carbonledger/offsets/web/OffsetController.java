@@ -53,10 +53,15 @@ class OffsetController {
     private final Tenants tenants;
     private final CoverageReport coverage;
     private final java.time.Clock clock;
+    private final org.carbonledger.offsets.Procurements procurements;
+    private final org.carbonledger.offsets.stripe.ClimateCatalogSync climateCatalog;
 
     OffsetController(OffsetLots lots, OffsetProducts products, Retirements retirements, CallerContext callers,
             AuditLog audit, AllocationPolicies policies, AllocationLedger ledger, Tenants tenants,
-            CoverageReport coverage, java.time.Clock clock) {
+            CoverageReport coverage, java.time.Clock clock, org.carbonledger.offsets.Procurements procurements,
+            org.carbonledger.offsets.stripe.ClimateCatalogSync climateCatalog) {
+        this.procurements = procurements;
+        this.climateCatalog = climateCatalog;
         this.coverage = coverage;
         this.clock = clock;
         this.policies = policies;
@@ -226,6 +231,47 @@ class OffsetController {
                 body.lotId(), body.tonnes(), body.registryRetirementId().trim(), beneficiary, body.reason().trim()));
         audit.record(AuditLog.Action.OFFSET_RETIREMENT_RECORDED, "offset-retirement", id);
         return retirements.get(id);
+    }
+
+    record Procure(@NotNull UUID tenantId, @NotNull UUID productId, @Size(min = 1, max = 300) String beneficiary) {
+    }
+
+    /**
+     * Operators: procures credits of a product for what the tenant's paid invoices left uncovered, from the
+     * product's provider — registry inventory retires and allocates now, Stripe Climate orders and leaves it pending.
+     */
+    @PostMapping("/v1/operator/procurements")
+    @ResponseStatus(HttpStatus.CREATED)
+    @RequiresScope(Scope.OPERATOR)
+    org.carbonledger.offsets.OffsetProvider.Procurement procure(@Valid @RequestBody Procure body) {
+        callers.requireOperator();
+        var procurement = procurements.procureOutstanding(body.tenantId(), body.productId(),
+                body.beneficiary() == null ? null : body.beneficiary().trim());
+        audit.record(AuditLog.Action.OFFSET_PROCUREMENT_PLACED, "offset-procurement", procurement.id());
+        return procurement;
+    }
+
+    record SyncClimateProducts(@NotNull @Pattern(regexp = "[A-Z]{3}", message = "must be an ISO 4217 code such as USD")
+            String currency) {
+    }
+
+    record SyncedProducts(int count, List<OffsetProduct> items) {
+    }
+
+    /** Operators: brings Stripe Climate's products into the catalog, priced per tonne in {@code currency}. */
+    @PostMapping("/v1/operator/climate/products/sync")
+    @RequiresScope(Scope.OPERATOR)
+    SyncedProducts syncClimateProducts(@Valid @RequestBody SyncClimateProducts body) {
+        callers.requireOperator();
+        java.util.Currency currency;
+        try {
+            currency = java.util.Currency.getInstance(body.currency());
+        } catch (IllegalArgumentException e) {
+            throw ApiProblem.invalid("currency", "'" + body.currency() + "' is not an ISO 4217 currency");
+        }
+        List<OffsetProduct> synced = climateCatalog.sync(currency);
+        synced.forEach(p -> audit.record(AuditLog.Action.OFFSET_PRODUCTS_SYNCED, "offset-product", p.id()));
+        return new SyncedProducts(synced.size(), synced);
     }
 
     static final int COVERAGE_MAX_DAYS = 732;

@@ -14,7 +14,8 @@ import org.springframework.web.context.request.ServletRequestAttributes;
 
 /**
  * The audit log of administrative actions (tenant and key creation, key revocation and rotation, offset product and
- * lot creation, registry retirements recorded, period close, payment): who (the key's prefix and role, and its tenant), what, when and from where
+ * lot creation, registry retirements recorded, procurements placed, Stripe Climate
+ * products synced, period close, payment): who (the key's prefix and role, and its tenant), what, when and from where
  * (remote address). Append-only; operators read it through {@code GET /v1/audit-events}.
  */
 @Component
@@ -23,7 +24,7 @@ public class AuditLog {
     /** The recorded actions. */
     public enum Action {
         TENANT_CREATED, API_KEY_CREATED, API_KEY_REVOKED, API_KEY_ROTATED, OFFSET_LOT_CREATED, OFFSET_PRODUCT_CREATED,
-        OFFSET_RETIREMENT_RECORDED,
+        OFFSET_RETIREMENT_RECORDED, OFFSET_PROCUREMENT_PLACED, OFFSET_PRODUCTS_SYNCED,
         BILLING_PERIOD_CLOSED, INVOICE_PAID
     }
 

@@ -25,11 +25,11 @@ import org.springframework.test.context.TestPropertySource;
         "carbonledger.stripe.scheduling=false",
         "carbonledger.stripe.retry-base=PT30S",
         "carbonledger.stripe.max-attempts=3"})
-abstract class StripeIntegrationTest extends IntegrationTest {
+public abstract class StripeIntegrationTest extends IntegrationTest {
 
-    static final String WEBHOOK_SECRET = "whsec_test_0123456789abcdef";
-    static final StripeStub STUB = start();
-    static final StripeWebhookSigner SIGNER = new StripeWebhookSigner(WEBHOOK_SECRET);
+    public static final String WEBHOOK_SECRET = "whsec_test_0123456789abcdef";
+    protected static final StripeStub STUB = start();
+    protected static final StripeWebhookSigner SIGNER = new StripeWebhookSigner(WEBHOOK_SECRET);
 
     private static StripeStub start() {
         try {
@@ -45,21 +45,21 @@ abstract class StripeIntegrationTest extends IntegrationTest {
     }
 
     @Autowired
-    StripeWebhookInbox inbox;
+    protected StripeWebhookInbox inbox;
 
     @Autowired
     StripeReconciler reconciler;
 
-    static String eventId() {
+    protected static String eventId() {
         return "evt_" + UUID.randomUUID().toString().replace("-", "");
     }
 
     /** Delivers a payload with a signature made now (test clock), as Stripe would. */
-    Api.Response deliver(String payload) {
+    protected Api.Response deliver(String payload) {
         return deliver(payload, SIGNER.sign(payload, clock.instant()));
     }
 
-    Api.Response deliver(String payload, String signature) {
+    protected Api.Response deliver(String payload, String signature) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port
                         + "/v1/webhooks/stripe"))
                 .header("Content-Type", "application/json; charset=utf-8")
@@ -80,7 +80,7 @@ abstract class StripeIntegrationTest extends IntegrationTest {
         }
     }
 
-    long epoch() {
+    protected long epoch() {
         return clock.instant().getEpochSecond();
     }
 

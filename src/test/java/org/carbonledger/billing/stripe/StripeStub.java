@@ -19,7 +19,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A Stripe-shaped HTTP server for tests: customers, invoice items, invoices (create, finalize, send, retrieve),
- * invoice payments, charges and disputes (retrieve, list by {@code payment_intent}), answering with Stripe's JSON shapes. It records every request with its
+ * invoice payments, charges and disputes (retrieve, list by {@code payment_intent}), Stripe Climate products (list,
+ * retrieve) and orders (create, retrieve, cancel), answering with Stripe's JSON shapes. It records every request with its
  * {@code Idempotency-Key}, and like Stripe replays the first response for a repeated key. Test methods move invoices
  * the way Stripe would (a failed attempt, a payment, a refund) and give back the objects to put into events.
  */
@@ -85,7 +86,13 @@ public final class StripeStub implements AutoCloseable {
         }
         String[] parts = path.substring(1).split("/");
         Map<String, Object> result;
-        if (method.equals("POST") && path.equals("/v1/customers")) {
+        if (path.startsWith("/v1/climate/")) {
+            result = climate(method, parts, form);
+            if (result == null) {
+                reply(exchange, 404, error("invalid_request_error", "No such climate object: " + path));
+                return;
+            }
+        } else if (method.equals("POST") && path.equals("/v1/customers")) {
             result = object(id("cus"), "customer", Map.of("name", form.getOrDefault("name", ""),
                     "metadata", metadata(form)));
         } else if (method.equals("POST") && path.equals("/v1/invoices")) {
@@ -197,6 +204,70 @@ public final class StripeStub implements AutoCloseable {
         failures.put(pathSuffix, times);
     }
 
+    private Map<String, Object> climate(String method, String[] parts, Map<String, String> form) {
+        if (parts[2].equals("products") && method.equals("GET")) {
+            if (parts.length == 4) {
+                return climateProduct(parts[3]);
+            }
+            List<Object> data = objects.values().stream().filter(o -> "climate.product".equals(o.get("object")))
+                    .sorted(java.util.Comparator.comparing(o -> (String) o.get("id"))).map(o -> (Object) o).toList();
+            return new LinkedHashMap<>(Map.of("object", "list", "data", data, "has_more", false,
+                    "url", "/v1/climate/products"));
+        }
+        if (parts[2].equals("orders") && method.equals("POST") && parts.length == 3) {
+            Map<String, Object> product = climateProduct(form.get("product"));
+            if (product == null) {
+                return null;
+            }
+            java.math.BigDecimal tons = new java.math.BigDecimal(form.get("metric_tons"));
+            @SuppressWarnings("unchecked")
+            var prices = (Map<String, Map<String, Object>>) product.get("current_prices_per_metric_ton");
+            String currency = prices.keySet().iterator().next();
+            long perTon = (Long) prices.get(currency).get("amount_total");
+            long total = tons.multiply(java.math.BigDecimal.valueOf(perTon))
+                    .setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
+            Map<String, Object> order = new LinkedHashMap<>();
+            order.put("amount_fees", 0L);
+            order.put("amount_subtotal", total);
+            order.put("amount_total", total);
+            order.put("beneficiary", Map.of("public_name", form.getOrDefault("beneficiary[public_name]", "")));
+            order.put("canceled_at", null);
+            order.put("cancellation_reason", null);
+            order.put("certificate", null);
+            order.put("confirmed_at", null);
+            order.put("currency", currency);
+            order.put("delayed_at", null);
+            order.put("delivered_at", null);
+            order.put("delivery_details", List.of());
+            order.put("expected_delivery_year", product.get("delivery_year"));
+            order.put("metadata", metadata(form));
+            order.put("metric_tons", tons.toPlainString());
+            order.put("product", product.get("id"));
+            order.put("product_substituted_at", null);
+            order.put("status", "open");
+            return object(id("climorder"), "climate.order", order);
+        }
+        Map<String, Object> order = parts.length >= 4 ? objects.get(parts[3]) : null;
+        if (order == null || !"climate.order".equals(order.get("object"))) {
+            return null;
+        }
+        if (method.equals("GET") && parts.length == 4) {
+            return order;
+        }
+        if (method.equals("POST") && parts.length == 5 && parts[4].equals("cancel")) {
+            order.put("status", "canceled");
+            order.put("canceled_at", 1_790_000_000L + ids.incrementAndGet());
+            order.put("cancellation_reason", "requested");
+            return order;
+        }
+        return null;
+    }
+
+    private Map<String, Object> climateProduct(String id) {
+        Map<String, Object> product = id == null ? null : objects.get(id);
+        return product != null && "climate.product".equals(product.get("object")) ? product : null;
+    }
+
     // What Stripe does on its side --------------------------------------------------------------------------------
 
     public synchronized Map<String, Object> invoice(String id) {
@@ -247,6 +318,60 @@ public final class StripeStub implements AutoCloseable {
                 "created", 1_790_000_000L + ids.get()));
         objects.put((String) dispute.get("id"), dispute);
         return new LinkedHashMap<>(dispute);
+    }
+
+    /** A Stripe Climate product priced at {@code amountTotalPerTon} minor units of {@code currency} per tonne. */
+    public synchronized Map<String, Object> addClimateProduct(String name, int deliveryYear, String currency,
+            long amountTotalPerTon) {
+        Map<String, Object> price = new LinkedHashMap<>(Map.of("amount_fees", 0L, "amount_subtotal",
+                amountTotalPerTon, "amount_total", amountTotalPerTon));
+        return new LinkedHashMap<>(object(id("climsku"), "climate.product", new LinkedHashMap<>(Map.of(
+                "name", name, "delivery_year", deliveryYear, "metric_tons_available", "10000",
+                "current_prices_per_metric_ton", new LinkedHashMap<>(Map.of(currency, price)),
+                "suppliers", List.of()))));
+    }
+
+    public synchronized Map<String, Object> climateOrder(String id) {
+        return new LinkedHashMap<>(objects.get(id));
+    }
+
+    /** Stripe delivers the order: one delivery of all its tonnes, with the registry's link. */
+    public synchronized Map<String, Object> deliverClimateOrder(String id, String registryUrl) {
+        Map<String, Object> order = objects.get(id);
+        long at = 1_790_000_000L + ids.incrementAndGet();
+        order.put("status", "delivered");
+        order.put("delivered_at", at);
+        order.put("delivery_details", List.of(new LinkedHashMap<>(Map.of("delivered_at", at,
+                "metric_tons", order.get("metric_tons"), "registry_url", registryUrl,
+                "supplier", Map.of("id", "climsup_stub", "object", "climate.supplier", "name", "Stub Removals",
+                        "removal_pathway", "direct_air_capture", "livemode", false)))));
+        return climateOrder(id);
+    }
+
+    /** Stripe confirms the order and later delays its delivery to {@code year}. */
+    public synchronized Map<String, Object> delayClimateOrder(String id, int year) {
+        Map<String, Object> order = objects.get(id);
+        order.put("status", "confirmed");
+        order.put("delayed_at", 1_790_000_000L + ids.incrementAndGet());
+        order.put("expected_delivery_year", year);
+        return climateOrder(id);
+    }
+
+    /** Stripe cancels the order on its side (a supplier could not deliver). */
+    public synchronized Map<String, Object> cancelClimateOrder(String id, String reason) {
+        Map<String, Object> order = objects.get(id);
+        order.put("status", "canceled");
+        order.put("canceled_at", 1_790_000_000L + ids.incrementAndGet());
+        order.put("cancellation_reason", reason);
+        return climateOrder(id);
+    }
+
+    /** Stripe substitutes the order's product. */
+    public synchronized Map<String, Object> substituteClimateProduct(String id, String productId) {
+        Map<String, Object> order = objects.get(id);
+        order.put("product", productId);
+        order.put("product_substituted_at", 1_790_000_000L + ids.incrementAndGet());
+        return climateOrder(id);
     }
 
     /** An event as Stripe sends it, of the library's API version. */

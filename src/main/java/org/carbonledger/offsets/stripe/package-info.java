@@ -1,0 +1,2 @@
+/** Stripe Climate as an offset provider: the product catalog sync, orders, and the order lifecycle webhooks. */
+package org.carbonledger.offsets.stripe;
