@@ -257,23 +257,47 @@ class BenchmarkCommand implements Callable<Integer> {
             SplittableRandom random = new SplittableRandom(6962);
             Merkle.HashSource source = log.hashSource();
             List<Long> gen = new ArrayList<>();
+            List<Long> perRead = new ArrayList<>();
             List<Long> ver = new ArrayList<>();
             for (int p = 0; p < 200; p++) {
                 long index = start + random.nextLong(size - start);
                 byte[] leafHash = Merkle.leafHash(entry(index - start));
+                // baseline in the same run, before or after alternately: one query per stored subtree and per
+                // leaf-hash range
+                long baselineNs = 0;
+                List<byte[]> baseline = null;
+                if (p % 2 == 0) {
+                    long s = System.nanoTime();
+                    baseline = Merkle.inclusionProof(index, size, source);
+                    baselineNs = System.nanoTime() - s;
+                }
                 long a = System.nanoTime();
-                List<byte[]> path = Merkle.inclusionProof(index, size, source);
+                List<byte[]> path = log.inclusionProof(index, size);
+                long generated = System.nanoTime() - a;
+                if (p % 2 == 1) {
+                    long s = System.nanoTime();
+                    baseline = Merkle.inclusionProof(index, size, source);
+                    baselineNs = System.nanoTime() - s;
+                }
+                List<byte[]> expected = baseline;
                 long b = System.nanoTime();
                 if (!Merkle.verifyInclusion(index, size, leafHash, path, checkpoint.rootHash())) {
                     throw new IllegalStateException("database proof of " + index + " does not verify");
                 }
                 ver.add(System.nanoTime() - b);
-                gen.add(b - a);
+                if (path.size() != expected.size() || !java.util.stream.IntStream.range(0, path.size())
+                        .allMatch(i -> java.util.Arrays.equals(path.get(i), expected.get(i)))) {
+                    throw new IllegalStateException("database proofs of " + index + " differ");
+                }
+                perRead.add(baselineNs);
+                gen.add(generated);
             }
             out.printf("PostgreSQL: appended %,d leaves in %.1f s (%,.0f leaves/s; batch of %,d median %.0f ms);"
-                    + " signed checkpoint at %,d in %.1f ms; inclusion proof from the database median %.2f ms (p99"
-                    + " %.2f), verify median %.3f ms%n", dbLeaves, total, dbLeaves / total, batch,
+                    + " signed checkpoint at %,d in %.1f ms; inclusion proof from the database in one query median"
+                    + " %.2f ms (p99 %.2f), baseline one query per subtree median %.2f ms (p99 %.2f), ratio %.2f;"
+                    + " verify median %.3f ms%n", dbLeaves, total, dbLeaves / total, batch,
                     ms(median(appends)), size, checkpointMs, ms(median(gen)), ms(percentile(gen, 0.99)),
+                    ms(median(perRead)), ms(percentile(perRead, 0.99)), (double) median(gen) / median(perRead),
                     ms(median(ver)));
             out.printf("peak heap used: %d MiB%n", peakHeap() >> 20);
         }

@@ -209,6 +209,133 @@ public class TransparencyLog {
         };
     }
 
+    /**
+     * The audit path of leaf {@code index} in the tree of the first {@code size} leaves, read in one round trip:
+     * the proof is first walked with placeholder hashes to learn which stored subtrees (log_nodes) and leaf-hash
+     * ranges it needs, those are fetched by a single query, and the proof is then computed from them. Anything
+     * the query did not answer is read through {@link #hashSource()}, so the result is always that of
+     * {@link Merkle#inclusionProof} over the stored tree.
+     */
+    public List<byte[]> inclusionProof(long index, long size) {
+        return prefetched(source -> Merkle.inclusionProof(index, size, source));
+    }
+
+    /** The consistency proof between sizes {@code first} and {@code second}, read like {@link #inclusionProof}. */
+    public List<byte[]> consistencyProof(long first, long second) {
+        return prefetched(source -> Merkle.consistencyProof(first, second, source));
+    }
+
+    /** The root of the first {@code size} leaves, read like {@link #inclusionProof}. */
+    public byte[] rootOf(long size) {
+        return prefetched(source -> Merkle.subtreeHash(0, size, source));
+    }
+
+    /** Leaf hashes a planned proof may read in its one query; more falls back to paging. */
+    private static final long PREFETCH_LEAVES = 64 * CompactRange.STREAM_LIMIT;
+
+    private <T> T prefetched(java.util.function.Function<Merkle.HashSource, T> proof) {
+        Plan plan = new Plan();
+        try {
+            proof.apply(plan);
+        } catch (PlanTooLarge e) {
+            return proof.apply(hashSource());
+        }
+        Map<NodeKey, byte[]> nodes = new java.util.HashMap<>();
+        Map<Long, byte[]> leafHashes = new java.util.HashMap<>();
+        if (!plan.levels.isEmpty() || !plan.from.isEmpty()) {
+            jdbc.sql("""
+                    select w.level, w.start_index, n.hash
+                      from unnest(cast(? as integer[]), cast(? as bigint[])) as w(level, start_index)
+                      join log_nodes n on n.level = w.level and n.start_index = w.start_index
+                    union all
+                    select -1, l.leaf_index, l.leaf_hash
+                      from unnest(cast(? as bigint[]), cast(? as bigint[])) as r(lo, hi)
+                      join log_leaves l on l.leaf_index >= r.lo and l.leaf_index < r.hi""")
+                    .params(pgArray(plan.levels), pgArray(plan.starts), pgArray(plan.from), pgArray(plan.to))
+                    .query(rs -> {
+                        int level = rs.getInt(1);
+                        if (level < 0) {
+                            leafHashes.put(rs.getLong(2), rs.getBytes(3));
+                        } else {
+                            nodes.put(new NodeKey(level, rs.getLong(2)), rs.getBytes(3));
+                        }
+                    });
+        }
+        Merkle.HashSource stored = hashSource();
+        return proof.apply(new Merkle.HashSource() {
+            @Override
+            public void leafHashes(long lo, long hi, Consumer<byte[]> sink) {
+                for (long i = lo; i < hi; i++) {
+                    byte[] hash = leafHashes.get(i);
+                    if (hash == null) {
+                        stored.leafHashes(i, hi, sink);
+                        return;
+                    }
+                    sink.accept(hash);
+                }
+            }
+
+            @Override
+            public byte[] completeSubtree(long start, int level) {
+                if (level < MIN_CACHED_LEVEL) {
+                    return null;
+                }
+                byte[] hash = nodes.get(new NodeKey(level, start));
+                return hash != null ? hash : stored.completeSubtree(start, level);
+            }
+        });
+    }
+
+    private record NodeKey(int level, long start) {
+    }
+
+    /** Walks a proof with placeholder hashes, noting the stored subtrees and leaf-hash ranges it reads. */
+    private static final class Plan implements Merkle.HashSource {
+        private static final byte[] PLACEHOLDER = new byte[Merkle.HASH_BYTES];
+        final List<Integer> levels = new ArrayList<>();
+        final List<Long> starts = new ArrayList<>();
+        final List<Long> from = new ArrayList<>();
+        final List<Long> to = new ArrayList<>();
+        private long leaves;
+
+        @Override
+        public void leafHashes(long lo, long hi, Consumer<byte[]> sink) {
+            leaves += hi - lo;
+            if (leaves > PREFETCH_LEAVES) {
+                throw new PlanTooLarge();
+            }
+            from.add(lo);
+            to.add(hi);
+            for (long i = lo; i < hi; i++) {
+                sink.accept(PLACEHOLDER);
+            }
+        }
+
+        @Override
+        public byte[] completeSubtree(long start, int level) {
+            if (level < MIN_CACHED_LEVEL) {
+                return null;
+            }
+            levels.add(level);
+            starts.add(start);
+            return PLACEHOLDER;
+        }
+    }
+
+    private static final class PlanTooLarge extends RuntimeException {
+        PlanTooLarge() {
+            super(null, null, false, false);
+        }
+    }
+
+    private static String pgArray(List<? extends Number> values) {
+        StringBuilder s = new StringBuilder("{");
+        for (int i = 0; i < values.size(); i++) {
+            s.append(i == 0 ? "" : ",").append(values.get(i));
+        }
+        return s.append('}').toString();
+    }
+
     /** The root of the first {@code size} leaves, recomputed from the stored tree. */
     public byte[] rootAt(long size) {
         return Merkle.subtreeHash(0, size, hashSource());

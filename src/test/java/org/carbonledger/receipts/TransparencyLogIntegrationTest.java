@@ -176,4 +176,54 @@ class TransparencyLogIntegrationTest extends IntegrationTest {
                   from log_leaves where leaf_index = 0""").update())
                 .hasMessageContaining("not the next index");
     }
+
+    @Autowired
+    org.springframework.transaction.PlatformTransactionManager transactions;
+
+    /**
+     * Proofs read from log_nodes and leaf hashes in one query equal RFC 9162 proofs recomputed from every leaf hash,
+     * at a tree size that is not a power of two and for leaves in its last incomplete subtrees. The leaves are
+     * appended in a transaction that is rolled back.
+     */
+    @Test
+    void storedProofsEqualProofsFromEveryLeafAtATreeSizeThatIsNotAPowerOfTwo() {
+        Tenant tenant = newTenant(unique("log-proofs"), 10);
+        var tx = new org.springframework.transaction.support.TransactionTemplate(transactions);
+        tx.executeWithoutResult(status -> {
+            status.setRollbackOnly();
+            List<TransparencyLog.Entry> entries = new ArrayList<>();
+            long before = log.size();
+            int count = 1300 + (int) Math.floorMod(100 - (before + 1300), 256); // size % 256 == 100
+            for (int i = 0; i < count; i++) {
+                entries.add(new TransparencyLog.Entry(TransparencyLog.EMISSION_RECORD, UUID.randomUUID(),
+                        tenant.id(), ("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8)));
+            }
+            log.append(entries);
+            long size = log.size();
+            List<byte[]> hashes = new ArrayList<>();
+            for (long from = 0; from < size; ) {
+                var page = log.leaves(from, 10_000);
+                page.forEach(l -> hashes.add(l.leafHash()));
+                from += page.size();
+            }
+            Merkle.HashSource everyLeaf = (from, to, sink) -> hashes.subList((int) from, (int) to).forEach(sink);
+            for (long treeSize : List.of(size, size - 1, size - 257)) {
+                assertThat(Long.bitCount(treeSize)).as("tree size %d", treeSize).isGreaterThan(1);
+                assertThat(treeSize % 256).as("tree size %d", treeSize).isNotZero();
+                byte[] root = Merkle.subtreeHash(0, treeSize, everyLeaf);
+                assertThat(log.rootOf(treeSize)).isEqualTo(root);
+                long lastFull = treeSize - treeSize % 256;
+                for (long index : List.of(0L, treeSize / 2, lastFull - 1, lastFull, (lastFull + treeSize) / 2,
+                        treeSize - 1)) {
+                    List<byte[]> expected = Merkle.inclusionProof(index, treeSize, everyLeaf);
+                    List<byte[]> proof = log.inclusionProof(index, treeSize);
+                    assertThat(proof).as("leaf %d of %d", index, treeSize).containsExactlyElementsOf(expected);
+                    assertThat(Merkle.verifyInclusion(index, treeSize, hashes.get((int) index), proof, root))
+                            .isTrue();
+                }
+                assertThat(log.consistencyProof(lastFull - 3, treeSize))
+                        .containsExactlyElementsOf(Merkle.consistencyProof(lastFull - 3, treeSize, everyLeaf));
+            }
+        });
+    }
 }

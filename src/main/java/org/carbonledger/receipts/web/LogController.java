@@ -3,7 +3,6 @@ package org.carbonledger.receipts.web;
 import java.util.List;
 import org.carbonledger.receipts.TransparencyLog;
 import org.carbonledger.receipts.log.Checkpoint;
-import org.carbonledger.receipts.log.Merkle;
 import org.carbonledger.shared.CallerContext;
 import org.carbonledger.shared.web.ApiProblem;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -91,10 +90,9 @@ class LogController {
         if (leaves.isEmpty()) {
             throw ApiProblem.notFound("request in the log at tree size " + checkpoint.treeSize(), requestId);
         }
-        Merkle.HashSource source = log.hashSource();
         return new InclusionProof(requestId, CheckpointView.of(checkpoint), leaves.stream()
                 .map(l -> new InclusionLeaf(l.index(), l.kind(), l.entryText(), TransparencyLog.hex(l.leafHash()),
-                        Merkle.inclusionProof(l.index(), checkpoint.treeSize(), source).stream()
+                        log.inclusionProof(l.index(), checkpoint.treeSize()).stream()
                                 .map(TransparencyLog::hex).toList()))
                 .toList());
     }
@@ -113,10 +111,9 @@ class LogController {
         if (second > size) {
             throw ApiProblem.invalid("second", "the log has only " + size + " leaves");
         }
-        Merkle.HashSource source = log.hashSource();
-        return new ConsistencyProof(first, second, TransparencyLog.hex(Merkle.subtreeHash(0, first, source)),
-                TransparencyLog.hex(Merkle.subtreeHash(0, second, source)),
-                Merkle.consistencyProof(first, second, source).stream().map(TransparencyLog::hex).toList());
+        return new ConsistencyProof(first, second, TransparencyLog.hex(log.rootOf(first)),
+                TransparencyLog.hex(log.rootOf(second)),
+                log.consistencyProof(first, second).stream().map(TransparencyLog::hex).toList());
     }
 
 }
