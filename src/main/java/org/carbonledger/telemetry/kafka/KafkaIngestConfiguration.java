@@ -21,6 +21,7 @@ import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.DefaultErrorHandler;
@@ -32,7 +33,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * {@code carbonledger.ingest.transport=kafka}: the topic, the producer (idempotent, {@code acks=all}, whatever
  * {@code spring.kafka.producer.*} says), the batch consumer (offsets committed after each stored poll; a failing
- * poll is retried every second, never skipped) and the transport. The broker is {@code spring.kafka.bootstrap-servers}.
+ * poll is retried every second, never skipped) and the transport. The broker is {@code spring.kafka.bootstrap-servers};
+ * the admin, producer and consumer authenticate as {@code carbonledger.ingest.kafka.auth} says.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "carbonledger.ingest.transport", havingValue = "kafka")
@@ -47,9 +49,29 @@ class KafkaIngestConfiguration {
                 settings.replicationFactor() > 0 ? Optional.of(settings.replicationFactor()) : Optional.empty());
     }
 
+    /** Boot's admin client, with the transport's authentication: it creates the topic. */
+    @Bean
+    KafkaAdmin kafkaAdmin(KafkaProperties kafka, KafkaIngestSettings settings) {
+        Map<String, Object> config = new HashMap<>(kafka.buildAdminProperties());
+        config.putAll(settings.authentication().clientProperties());
+        KafkaAdmin admin = new KafkaAdmin(config);
+        KafkaProperties.Admin properties = kafka.getAdmin();
+        if (properties.getCloseTimeout() != null) {
+            admin.setCloseTimeout((int) properties.getCloseTimeout().getSeconds());
+        }
+        if (properties.getOperationTimeout() != null) {
+            admin.setOperationTimeout((int) properties.getOperationTimeout().getSeconds());
+        }
+        admin.setFatalIfBrokerNotAvailable(properties.isFailFast());
+        admin.setModifyTopicConfigs(properties.isModifyTopicConfigs());
+        admin.setAutoCreate(properties.isAutoCreate());
+        return admin;
+    }
+
     @Bean
     KafkaTemplate<String, byte[]> telemetryProducer(KafkaProperties kafka, KafkaIngestSettings settings) {
         Map<String, Object> config = new HashMap<>(kafka.buildProducerProperties());
+        config.putAll(settings.authentication().clientProperties());
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.CLIENT_ID_CONFIG, settings.instance() + "-producer");
@@ -62,6 +84,7 @@ class KafkaIngestConfiguration {
     ConcurrentKafkaListenerContainerFactory<String, byte[]> telemetryIngestContainerFactory(KafkaProperties kafka,
             KafkaIngestSettings settings) {
         Map<String, Object> config = new HashMap<>(kafka.buildConsumerProperties());
+        config.putAll(settings.authentication().clientProperties());
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.maxPollRecords());

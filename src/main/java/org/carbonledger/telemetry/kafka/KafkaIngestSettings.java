@@ -5,11 +5,12 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 /**
  * {@code carbonledger.ingest.kafka.*}: the telemetry topic, its partition count, the consumer group shared by all
  * instances, this instance's name (the consumer's client id), how long the API waits for the broker, and how many
- * consumer threads this instance runs (each holds some of the instance's partitions).
+ * consumer threads this instance runs (each holds some of the instance's partitions), and how the clients
+ * authenticate to the brokers ({@link KafkaAuthentication}).
  */
 @ConfigurationProperties("carbonledger.ingest.kafka")
 record KafkaIngestSettings(String topic, int partitions, short replicationFactor, String group, String instance,
-        long acknowledgementTimeoutMillis, int maxPollRecords, int consumerThreads) {
+        long acknowledgementTimeoutMillis, int maxPollRecords, int consumerThreads, String auth) {
 
     KafkaIngestSettings {
         topic = topic == null || topic.isBlank() ? "carbonledger.telemetry.requests" : topic;
@@ -20,5 +21,10 @@ record KafkaIngestSettings(String topic, int partitions, short replicationFactor
         acknowledgementTimeoutMillis = acknowledgementTimeoutMillis <= 0 ? 30_000 : acknowledgementTimeoutMillis;
         maxPollRecords = maxPollRecords <= 0 ? 2000 : maxPollRecords;
         consumerThreads = consumerThreads <= 0 ? 2 : consumerThreads;
+        KafkaAuthentication.of(auth);
+    }
+
+    KafkaAuthentication authentication() {
+        return KafkaAuthentication.of(auth);
     }
 }

@@ -54,6 +54,10 @@ import software.amazon.awscdk.services.logs.MetricFilter;
 import software.amazon.awscdk.services.logs.FilterPattern;
 import software.amazon.awscdk.services.logs.RetentionDays;
 import software.amazon.awscdk.services.msk.CfnCluster;
+import software.amazon.awscdk.customresources.AwsCustomResource;
+import software.amazon.awscdk.customresources.AwsCustomResourcePolicy;
+import software.amazon.awscdk.customresources.AwsSdkCall;
+import software.amazon.awscdk.customresources.PhysicalResourceId;
 import software.amazon.awscdk.services.rds.Credentials;
 import software.amazon.awscdk.services.rds.DatabaseInstance;
 import software.amazon.awscdk.services.rds.DatabaseInstanceEngine;
@@ -235,8 +239,11 @@ public class CarbonLedgerStack extends Stack {
                 "CARBONLEDGER_RECEIPTS_STORE", "s3",
                 "CARBONLEDGER_RECEIPTS_S3_BUCKET", receipts.getBucketName(),
                 "CARBONLEDGER_SIGNING_KMS_KEY_ID", signingKey.getKeyArn(),
-                "CARBONLEDGER_KAFKA_CLUSTER_ARN", kafka.getAttrArn(),
+                "CARBONLEDGER_INGEST_TRANSPORT", "kafka",
+                "CARBONLEDGER_KAFKA_BOOTSTRAP_SERVERS", iamBootstrapBrokers(kafka),
+                "CARBONLEDGER_KAFKA_AUTH", "msk-iam",
                 "CARBONLEDGER_KAFKA_TOPIC", settings.telemetryTopic(),
+                "CARBONLEDGER_KAFKA_GROUP", settings.pipelineConsumerGroup(),
                 "AWS_REGION", getRegion());
         Map<String, Secret> secrets = Map.of(
                 "CARBONLEDGER_DB_USER", Secret.fromSecretsManager(database.getSecret(), "username"),
@@ -367,6 +374,28 @@ public class CarbonLedgerStack extends Stack {
         CfnOutput.Builder.create(this, "ImageRepositoryUri").value(repository.getRepositoryUri()).build();
     }
 
+    /**
+     * The cluster's IAM (SASL/IAM over TLS, port 9098) bootstrap broker string: {@code AWS::MSK::Cluster} has no
+     * attribute for it, so a custom resource asks the Kafka API, allowed to do so on this one cluster only.
+     */
+    private String iamBootstrapBrokers(CfnCluster kafka) {
+        AwsSdkCall getBootstrapBrokers = AwsSdkCall.builder()
+                .service("Kafka").action("getBootstrapBrokers")
+                .parameters(Map.of("ClusterArn", kafka.getAttrArn()))
+                .physicalResourceId(PhysicalResourceId.of(kafka.getAttrArn()))
+                .outputPaths(List.of("BootstrapBrokerStringSaslIam"))
+                .build();
+        AwsCustomResource brokers = AwsCustomResource.Builder.create(this, "KafkaBootstrapBrokers")
+                .onCreate(getBootstrapBrokers).onUpdate(getBootstrapBrokers)
+                .policy(AwsCustomResourcePolicy.fromStatements(List.of(PolicyStatement.Builder.create()
+                        .actions(List.of("kafka:GetBootstrapBrokers"))
+                        .resources(List.of(kafka.getAttrArn()))
+                        .build())))
+                .installLatestAwsSdk(false)
+                .build();
+        return brokers.getResponseField("BootstrapBrokerStringSaslIam");
+    }
+
     private static Map<String, String> withRole(Map<String, String> environment, String role) {
         java.util.HashMap<String, String> copy = new java.util.HashMap<>(environment);
         copy.put("CARBONLEDGER_ROLE", role);
@@ -401,7 +430,8 @@ public class CarbonLedgerStack extends Stack {
         String kafkaPrefix = "arn:" + getPartition() + ":kafka:" + getRegion() + ":" + getAccount() + ":";
         taskRole.addToPolicy(PolicyStatement.Builder.create()
                 .sid("KafkaCluster")
-                .actions(List.of("kafka-cluster:Connect", "kafka-cluster:DescribeCluster"))
+                .actions(List.of("kafka-cluster:Connect", "kafka-cluster:DescribeCluster",
+                        "kafka-cluster:WriteDataIdempotently"))
                 .resources(List.of(clusterArn))
                 .build());
         taskRole.addToPolicy(PolicyStatement.Builder.create()

@@ -141,6 +141,57 @@ class CarbonLedgerStackTest {
     }
 
     @Test
+    void apiAndWorkerUseTheKafkaTransportOnTheClustersIamBrokers() {
+        Map<String, Map<String, Object>> taskDefinitions = resources("AWS::ECS::TaskDefinition");
+        assertEquals(2, taskDefinitions.size());
+        String brokersResource = resources("Custom::AWS").keySet().stream()
+                .filter(id -> id.startsWith("KafkaBootstrapBrokers")).findFirst().orElseThrow();
+        for (Map<String, Object> taskDefinition : taskDefinitions.values()) {
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> containers = (List<Map<String, Object>>)
+                    properties(taskDefinition).get("ContainerDefinitions");
+            assertEquals(1, containers.size());
+            Map<Object, Object> environment = new java.util.HashMap<>();
+            for (Object variable : (List<?>) containers.get(0).get("Environment")) {
+                Map<?, ?> entry = (Map<?, ?>) variable;
+                environment.put(entry.get("Name"), entry.get("Value"));
+            }
+            assertEquals("kafka", environment.get("CARBONLEDGER_INGEST_TRANSPORT"));
+            assertEquals("msk-iam", environment.get("CARBONLEDGER_KAFKA_AUTH"));
+            assertEquals("carbonledger-pipeline", environment.get("CARBONLEDGER_KAFKA_GROUP"));
+            assertEquals(Map.of("Fn::GetAtt", List.of(brokersResource, "BootstrapBrokerStringSaslIam")),
+                    environment.get("CARBONLEDGER_KAFKA_BOOTSTRAP_SERVERS"));
+        }
+        // the SDK call is JSON joined with the cluster ARN token
+        String create = properties(resources("Custom::AWS").get(brokersResource)).get("Create").toString();
+        assertTrue(create.contains("\"service\":\"Kafka\""), create);
+        assertTrue(create.contains("\"action\":\"getBootstrapBrokers\""), create);
+        assertTrue(create.contains("\"outputPaths\":[\"BootstrapBrokerStringSaslIam\"]"), create);
+        assertTrue(create.contains("\"parameters\":{\"ClusterArn\":\""), create);
+        String clusterId = resources("AWS::MSK::Cluster").keySet().iterator().next();
+        assertTrue(create.contains("Fn::GetAtt=[" + clusterId + ", Arn]"), create);
+    }
+
+    @Test
+    void onlyTheBootstrapBrokerLookupMayReadTheClustersBrokersAndOnlyOnThatCluster() {
+        String clusterId = resources("AWS::MSK::Cluster").keySet().iterator().next();
+        int statements = 0;
+        for (Map<String, Object> policy : resources("AWS::IAM::Policy").values()) {
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> document = (List<Map<String, Object>>) ((Map<String, Object>)
+                    properties(policy).get("PolicyDocument")).get("Statement");
+            for (Map<String, Object> statement : document) {
+                if (statement.get("Action").toString().contains("kafka:")) {
+                    assertEquals("kafka:GetBootstrapBrokers", statement.get("Action"));
+                    assertEquals(Map.of("Fn::GetAtt", List.of(clusterId, "Arn")), statement.get("Resource"));
+                    statements++;
+                }
+            }
+        }
+        assertEquals(1, statements);
+    }
+
+    @Test
     void alarmsWatchIngestLagWebhookFailuresAndErrorRate() {
         template.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of(
                 "MetricName", "MaxOffsetLag", "Namespace", "AWS/Kafka"));
