@@ -1,8 +1,6 @@
 package org.carbonledger.proxy;
 
-import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.carbonledger.support.Api;
 import org.carbonledger.support.IntegrationTest;
+import org.carbonledger.support.ServeProcess;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -156,52 +155,27 @@ class ProxyCrashIntegrationTest extends IntegrationTest {
     }
 
     private Process start(Path dataDir, Path routes) throws IOException, java.sql.SQLException {
-        int port = freePort();
-        int proxyPort = freePort();
-        HikariDataSource db = dataSource.unwrap(HikariDataSource.class);
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                "org.carbonledger.CarbonLedgerApplication", "serve", "--logging.level.root=WARN",
-                "--logging.level.org.carbonledger.proxy=INFO",
-                "--springdoc.api-docs.enabled=false", "--springdoc.swagger-ui.enabled=false");
-        builder.environment().putAll(Map.of("CARBONLEDGER_DB_URL", db.getJdbcUrl(),
-                "CARBONLEDGER_DB_USER", db.getUsername(), "CARBONLEDGER_DB_PASSWORD", db.getPassword(),
-                "CARBONLEDGER_DATA_DIR", dataDir.toString(), "CARBONLEDGER_PORT", String.valueOf(port),
-                "CARBONLEDGER_PROXY_ROUTES", routes.toString(), "CARBONLEDGER_PROXY_PORT", String.valueOf(proxyPort)));
-        builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(
-                dataDir.resolve("node.log").toFile()));
-        Process process = builder.start();
+        int port = ServeProcess.freePort();
+        int proxyPort = ServeProcess.freePort();
+        Process process = ServeProcess.start(dataSource, dataDir, port, dataDir.resolve("node.log"),
+                Map.of("CARBONLEDGER_PROXY_ROUTES", routes.toString(), "CARBONLEDGER_PROXY_PORT",
+                        String.valueOf(proxyPort)),
+                "--logging.level.org.carbonledger.proxy=INFO");
         portsOf.put(process, new int[] {port, proxyPort});
         return process;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     /** Waits for the application to be healthy and the proxy to accept connections; returns the proxy port. */
     private int awaitReady(Process process) throws Exception {
         int[] ports = portsOf.get(process);
-        for (int i = 0; i < 600; i++) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("the proxy process exited with " + process.exitValue());
-            }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                                URI.create("http://localhost:" + ports[0] + "/actuator/health")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    try (Socket s = new Socket("127.0.0.1", ports[1])) {
-                        return ports[1];
-                    }
-                }
+        ServeProcess.awaitHealthy(process, ports[0], "proxy process");
+        for (int i = 0; i < 100; i++) {
+            try (Socket s = new Socket("127.0.0.1", ports[1])) {
+                return ports[1];
             } catch (IOException notYet) {
-                // not listening yet
+                Thread.sleep(200);
             }
-            Thread.sleep(200);
         }
-        throw new IllegalStateException("the proxy process did not become ready");
+        throw new IllegalStateException("the proxy did not accept connections on port " + ports[1]);
     }
 }

@@ -1,8 +1,6 @@
 package org.carbonledger.telemetry;
 
-import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,6 +18,7 @@ import java.util.UUID;
 import javax.sql.DataSource;
 import org.carbonledger.support.Api;
 import org.carbonledger.support.IntegrationTest;
+import org.carbonledger.support.ServeProcess;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -129,20 +128,8 @@ class IngestCrashIntegrationTest extends IntegrationTest {
     }
 
     private Process start(Path dataDir) throws IOException, java.sql.SQLException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        HikariDataSource db = dataSource.unwrap(HikariDataSource.class);
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                "org.carbonledger.CarbonLedgerApplication", "serve", "--logging.level.root=WARN",
-                "--springdoc.api-docs.enabled=false", "--springdoc.swagger-ui.enabled=false");
-        builder.environment().putAll(Map.of("CARBONLEDGER_DB_URL", db.getJdbcUrl(),
-                "CARBONLEDGER_DB_USER", db.getUsername(), "CARBONLEDGER_DB_PASSWORD", db.getPassword(),
-                "CARBONLEDGER_DATA_DIR", dataDir.toString(), "CARBONLEDGER_PORT", String.valueOf(port)));
-        builder.redirectErrorStream(true).redirectOutput(dataDir.resolve("node.log").toFile());
-        Process process = builder.start();
+        int port = ServeProcess.freePort();
+        Process process = ServeProcess.start(dataSource, dataDir, port, dataDir.resolve("node.log"), Map.of());
         portOf.put(process, port);
         return process;
     }
@@ -151,22 +138,7 @@ class IngestCrashIntegrationTest extends IntegrationTest {
 
     private int awaitReady(Process process) throws Exception {
         int port = portOf.get(process);
-        for (int i = 0; i < 600; i++) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("the node exited with " + process.exitValue());
-            }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                        URI.create("http://localhost:" + port + "/actuator/health")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return port;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException("the node did not become ready");
+        ServeProcess.awaitHealthy(process, port, "node");
+        return port;
     }
 }

@@ -1,8 +1,6 @@
 package org.carbonledger.telemetry;
 
-import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,6 +19,7 @@ import java.util.UUID;
 import javax.sql.DataSource;
 import org.carbonledger.support.Api;
 import org.carbonledger.support.IntegrationTest;
+import org.carbonledger.support.ServeProcess;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
@@ -183,49 +182,22 @@ class KafkaScaleOutIntegrationTest extends IntegrationTest {
     private final Map<Process, Integer> portOf = new HashMap<>();
 
     private Process start(Path dataDir, String name) throws IOException, java.sql.SQLException {
-        int instancePort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            instancePort = socket.getLocalPort();
-        }
-        HikariDataSource db = dataSource.unwrap(HikariDataSource.class);
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                "org.carbonledger.CarbonLedgerApplication", "serve", "--logging.level.root=WARN",
-                "--springdoc.api-docs.enabled=false", "--springdoc.swagger-ui.enabled=false",
+        int instancePort = ServeProcess.freePort();
+        Map<String, String> env = new HashMap<>(Map.of("CARBONLEDGER_ADMIN_KEY", OPERATOR_KEY,
+                "CARBONLEDGER_INGEST_TRANSPORT", "kafka", "CARBONLEDGER_KAFKA_BOOTSTRAP_SERVERS", bootstrapServers,
+                "CARBONLEDGER_KAFKA_TOPIC", KafkaTransport.TOPIC, "CARBONLEDGER_KAFKA_GROUP", KafkaTransport.GROUP,
+                "CARBONLEDGER_KAFKA_PARTITIONS", String.valueOf(KafkaTransport.PARTITIONS),
+                "CARBONLEDGER_INSTANCE_NAME", name));
+        Process process = ServeProcess.start(dataSource, dataDir, instancePort, dataDir.resolve(name + ".log"), env,
                 "--spring.kafka.consumer.properties.session.timeout.ms=" + KafkaTransport.SESSION_TIMEOUT_MS,
                 "--spring.kafka.consumer.properties.heartbeat.interval.ms=1000");
-        Map<String, String> env = builder.environment();
-        env.putAll(Map.of("CARBONLEDGER_DB_URL", db.getJdbcUrl(), "CARBONLEDGER_DB_USER", db.getUsername(),
-                "CARBONLEDGER_DB_PASSWORD", db.getPassword(), "CARBONLEDGER_DATA_DIR", dataDir.toString(),
-                "CARBONLEDGER_PORT", String.valueOf(instancePort), "CARBONLEDGER_ADMIN_KEY", OPERATOR_KEY,
-                "CARBONLEDGER_INGEST_TRANSPORT", "kafka", "CARBONLEDGER_KAFKA_BOOTSTRAP_SERVERS", bootstrapServers,
-                "CARBONLEDGER_KAFKA_TOPIC", KafkaTransport.TOPIC, "CARBONLEDGER_KAFKA_GROUP", KafkaTransport.GROUP));
-        env.put("CARBONLEDGER_KAFKA_PARTITIONS", String.valueOf(KafkaTransport.PARTITIONS));
-        env.put("CARBONLEDGER_INSTANCE_NAME", name);
-        builder.redirectErrorStream(true).redirectOutput(dataDir.resolve(name + ".log").toFile());
-        Process process = builder.start();
         portOf.put(process, instancePort);
         return process;
     }
 
     private int awaitReady(Process process) throws Exception {
         int instancePort = portOf.get(process);
-        for (int i = 0; i < 600; i++) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("the instance exited with " + process.exitValue());
-            }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                        URI.create("http://localhost:" + instancePort + "/actuator/health")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return instancePort;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException("the instance did not become ready");
+        ServeProcess.awaitHealthy(process, instancePort, "instance");
+        return instancePort;
     }
 }
