@@ -4,7 +4,6 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -234,28 +233,12 @@ public class EmissionsRecorder {
     }
 
     /**
-     * Average number of the workload's requests in flight during this request (itself included), from the stored
-     * telemetry: Σ overlap / duration; for a zero-length request the count in flight at its instant. Null (the
-     * configured default applies) when no other request of the workload overlaps it.
-     */
-    Double observedOccupancy(UUID workloadId, Instant startedAt, Instant endedAt) {
-        record Overlap(long requests, double overlapSeconds) {
-        }
-        Overlap o = jdbc.sql("""
-                select count(*) as requests,
-                       coalesce(sum(extract(epoch from (least(ended_at, ?) - greatest(started_at, ?)))), 0) as s
-                  from inference_requests
-                 where workload_id = ? and ended_at >= ? and started_at <= ?""")
-                .params(Timestamp.from(endedAt), Timestamp.from(startedAt), workloadId, Timestamp.from(startedAt),
-                        Timestamp.from(endedAt))
-                .query((rs, n) -> new Overlap(rs.getLong("requests"), rs.getDouble("s"))).single();
-        return occupancy(o.requests(), o.overlapSeconds(), startedAt, endedAt);
-    }
-
-    /**
-     * {@link #observedOccupancy} of every request of a batch in one statement, in the batch's order: the same overlap
-     * sums over the stored telemetry (the batch's own rows included), joined laterally once per distinct
-     * (workload, start, end) of the batch — requests with the same interval on the same workload share the figure.
+     * The observed batch occupancy of every request of a batch in one statement, in the batch's order: the average
+     * number of the workload's requests in flight during each request (itself included), from the stored telemetry
+     * (the batch's own rows included): Σ overlap / duration; for a zero-length request the count in flight at its
+     * instant; null (the configured default applies) when no other request of the workload overlaps it. Joined
+     * laterally once per distinct (workload, start, end) of the batch — requests with the same interval on the same
+     * workload share the figure.
      */
     List<Double> observedOccupancies(List<MeteredRequest> requests) {
         record Interval(UUID workloadId, Instant startedAt, Instant endedAt) {
@@ -311,7 +294,7 @@ public class EmissionsRecorder {
         return result;
     }
 
-    private static Double occupancy(long requests, double overlapSeconds, Instant startedAt, Instant endedAt) {
+    static Double occupancy(long requests, double overlapSeconds, Instant startedAt, Instant endedAt) {
         if (requests < 2) {
             return null;
         }

@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A batch's emission records, written with a fixed number of statements, store exactly the figures the single-request
- * path ({@link EmissionsRecorder#calculate} with {@link EmissionsRecorder#observedOccupancy}) gives each request.
+ * path ({@link EmissionsRecorder#calculate} with the overlap sum of one request, {@link #observedOccupancy}) gives each request.
  */
 class BatchedEmissionRecordsIntegrationTest extends IntegrationTest {
 
@@ -83,7 +83,7 @@ class BatchedEmissionRecordsIntegrationTest extends IntegrationTest {
         for (Req r : all) {
             Workload workload = workloads.find(tenant.id(), r.workload()).orElseThrow();
             EmissionsRecorder.Calculation c = recorder.calculate(workload, r.in(), r.out(),
-                    recorder.observedOccupancy(r.workload(), r.startedAt(), r.endedAt()), r.endedAt());
+                    observedOccupancy(r.workload(), r.startedAt(), r.endedAt()), r.endedAt());
             Map<String, Object> stored = jdbc.sql("""
                     select e.* from emission_records e join inference_requests q on q.id = e.inference_request_id
                      where q.tenant_id = ? and q.request_id = ?""").params(tenant.id(), r.id()).query().singleRow();
@@ -140,5 +140,19 @@ class BatchedEmissionRecordsIntegrationTest extends IntegrationTest {
                 select count(*) from emission_records e join inference_requests q on q.id = e.inference_request_id
                   join log_leaves g on g.kind = 'EMISSION_RECORD' and g.subject_id = e.id
                  where q.tenant_id = ?""").param(tenant.id()).query(Long.class).single()).isEqualTo(10L);
+    }
+
+    /** The one-request occupancy query the batch statement replaced: the reference the batched figures must equal. */
+    private Double observedOccupancy(UUID workloadId, Instant startedAt, Instant endedAt) {
+        Map<String, Object> o = jdbc.sql("""
+                select count(*) as requests,
+                       coalesce(sum(extract(epoch from (least(ended_at, ?) - greatest(started_at, ?)))), 0) as s
+                  from inference_requests
+                 where workload_id = ? and ended_at >= ? and started_at <= ?""")
+                .params(java.sql.Timestamp.from(endedAt), java.sql.Timestamp.from(startedAt), workloadId,
+                        java.sql.Timestamp.from(startedAt), java.sql.Timestamp.from(endedAt))
+                .query().singleRow();
+        return EmissionsRecorder.occupancy(((Number) o.get("requests")).longValue(),
+                ((Number) o.get("s")).doubleValue(), startedAt, endedAt);
     }
 }
