@@ -25,6 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
         properties = {
                 "carbonledger.data-dir=${CARBONLEDGER_TEST_DATA_ROOT:target/test-data}/${random.uuid}",
                 "carbonledger.admin-key=" + IntegrationTest.OPERATOR_KEY,
+                // the suite's database is thrown away: it need not survive a power cut (decision 0075)
+                "carbonledger.embedded-db.durable=false",
                 "spring.main.allow-bean-definition-overriding=true",
                 "carbonledger.rate-limit.api-per-minute=1000000",
                 "carbonledger.rate-limit.ingest-per-minute=1000000",

@@ -29,13 +29,21 @@ class DataSourceConfiguration {
         try {
             Path pgData = Files.createDirectories(dataDir.resolve("postgres"));
             Path pgWork = Files.createDirectories(dataDir.resolve("postgres-runtime"));
+            boolean durable = properties.embeddedDb().durable();
+            // the embedded server's own defaults are fsync off and synchronous_commit off: a commit could be
+            // acknowledged and then lost to a crash of the server or the machine. Acknowledged ingest must be
+            // durable, so both are on unless explicitly turned off (decision 0075).
             EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                    .setServerConfig("fsync", durable ? "on" : "off")
+                    .setServerConfig("synchronous_commit", durable ? "on" : "off")
+                    .setServerConfig("full_page_writes", durable ? "on" : "off")
                     .setDataDirectory(pgData)
                     .setCleanDataDirectory(false)
                     .setOverrideWorkingDirectory(pgWork.toFile())
                     .start();
             String url = postgres.getJdbcUrl("postgres", "postgres");
-            log.info("Started embedded PostgreSQL on port {} with data in {}", postgres.getPort(), pgData);
+            log.info("Started embedded PostgreSQL on port {} with data in {}{}", postgres.getPort(), pgData,
+                    durable ? "" : " (not durable: fsync and synchronous_commit off)");
             return new DatabaseHandle(postgres, url, "postgres", "postgres");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir, e);

@@ -30,6 +30,36 @@ class EmbeddedDataDirectoryIntegrationTest {
         return new Api(Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
     }
 
+    /**
+     * Acknowledged means durable: the embedded server flushes a commit's WAL to disk before the commit returns
+     * (its own defaults turn both off), and only an explicit {@code embedded-db.durable=false} relaxes that.
+     */
+    @Test
+    void theEmbeddedServerIsDurableByDefault() throws Exception {
+        DataSourceConfiguration configuration = new DataSourceConfiguration();
+        try (var handle = configuration.databaseHandle(new DatabaseProperties(dataDir.resolve("durable"), null, null));
+                var c = java.sql.DriverManager.getConnection(handle.url(), handle.user(), handle.password());
+                var st = c.createStatement()) {
+            assertThat(setting(st, "fsync")).isEqualTo("on");
+            assertThat(setting(st, "synchronous_commit")).isEqualTo("on");
+            assertThat(setting(st, "full_page_writes")).isEqualTo("on");
+        }
+        try (var handle = configuration.databaseHandle(new DatabaseProperties(dataDir.resolve("fast"), null,
+                new DatabaseProperties.EmbeddedDb(false)));
+                var c = java.sql.DriverManager.getConnection(handle.url(), handle.user(), handle.password());
+                var st = c.createStatement()) {
+            assertThat(setting(st, "fsync")).isEqualTo("off");
+            assertThat(setting(st, "synchronous_commit")).isEqualTo("off");
+        }
+    }
+
+    private static String setting(java.sql.Statement st, String name) throws java.sql.SQLException {
+        try (var rs = st.executeQuery("show " + name)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     @Test
     void aRestartKeepsTenantsKeysAndTheSigningKey() {
         String tenantKey;
