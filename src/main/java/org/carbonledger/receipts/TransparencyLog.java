@@ -1,6 +1,7 @@
 package org.carbonledger.receipts;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -20,6 +21,7 @@ import org.carbonledger.receipts.log.Checkpoint;
 import org.carbonledger.receipts.log.CompactRange;
 import org.carbonledger.receipts.log.Merkle;
 import org.carbonledger.receipts.signing.SigningKey;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
@@ -101,20 +103,48 @@ public class TransparencyLog {
         lock();
         CompactRange range = state();
         Timestamp now = Timestamp.from(clock.instant());
-        List<Object[]> leaves = new ArrayList<>(entries.size());
+        int n = entries.size();
+        Object[] index = new Object[n];
+        Object[] tenant = new Object[n];
+        Object[] kind = new Object[n];
+        Object[] subject = new Object[n];
+        byte[][] entry = new byte[n][];
+        byte[][] leafHash = new byte[n][];
         List<Object[]> nodes = new ArrayList<>();
-        for (Entry e : entries) {
+        for (int k = 0; k < n; k++) {
+            Entry e = entries.get(k);
             byte[] hash = Merkle.leafHash(e.bytes());
-            leaves.add(new Object[] {range.size(), e.tenantId(), e.kind(), e.subjectId(), e.bytes(), hash, now});
+            index[k] = range.size();
+            tenant[k] = e.tenantId();
+            kind[k] = e.kind();
+            subject[k] = e.subjectId();
+            entry[k] = e.bytes();
+            leafHash[k] = hash;
             range.append(hash, (start, level, h) -> {
                 if (level >= MIN_CACHED_LEVEL) {
                     nodes.add(new Object[] {level, start, h});
                 }
             });
         }
-        template.batchUpdate("""
-                insert into log_leaves (leaf_index, tenant_id, kind, subject_id, entry, leaf_hash, appended_at)
-                values (?, ?, ?, ?, ?, ?, ?)""", leaves);
+        // one statement for the whole append, rows in leaf order (the dense-index trigger checks each against the
+        // rows inserted before it)
+        template.execute((ConnectionCallback<Integer>) con -> {
+            try (PreparedStatement ps = con.prepareStatement("""
+                    insert into log_leaves (leaf_index, tenant_id, kind, subject_id, entry, leaf_hash, appended_at)
+                    select t.leaf_index, t.tenant_id, t.kind, t.subject_id, t.entry, t.leaf_hash, ?
+                      from unnest(?::int8[], ?::uuid[], ?::text[], ?::uuid[], ?::bytea[], ?::bytea[])
+                           with ordinality as t (leaf_index, tenant_id, kind, subject_id, entry, leaf_hash, ord)
+                     order by t.ord""")) {
+                ps.setTimestamp(1, now);
+                ps.setArray(2, con.createArrayOf("int8", index));
+                ps.setArray(3, con.createArrayOf("uuid", tenant));
+                ps.setArray(4, con.createArrayOf("text", kind));
+                ps.setArray(5, con.createArrayOf("uuid", subject));
+                ps.setArray(6, con.createArrayOf("bytea", entry));
+                ps.setArray(7, con.createArrayOf("bytea", leafHash));
+                return ps.executeUpdate();
+            }
+        });
         if (!nodes.isEmpty()) {
             template.batchUpdate("insert into log_nodes (level, start_index, hash) values (?, ?, ?)", nodes);
         }

@@ -77,6 +77,9 @@ class KafkaIngestConfiguration {
         config.put(ProducerConfig.CLIENT_ID_CONFIG, settings.instance() + "-producer");
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        // an API call never blocks longer than it waits for acknowledgements (the client's default is 60 s, e.g.
+        // for metadata of a broker that is gone); the send then fails and the batch is answered 503
+        config.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, settings.acknowledgementTimeoutMillis());
         return new KafkaTemplate<>(new DefaultKafkaProducerFactory<>(config));
     }
 

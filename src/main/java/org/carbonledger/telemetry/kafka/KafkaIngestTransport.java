@@ -63,8 +63,15 @@ class KafkaIngestTransport implements IngestTransport {
                 continue;
             }
             TelemetryMessage message = TelemetryMessage.of(tenantId, source, checked.receivedAt(), item);
-            sends.add(producer.send(new ProducerRecord<>(settings.topic(), message.key(),
-                    json.writeValueAsBytes(message))));
+            try {
+                sends.add(producer.send(new ProducerRecord<>(settings.topic(), message.key(),
+                        json.writeValueAsBytes(message))));
+            } catch (RuntimeException sendFailed) {
+                // the producer refused the record before sending it (no metadata within max.block.ms, buffer
+                // full, …): the batch is not acknowledged, as when an acknowledgement does not come
+                throw unavailable("the telemetry log did not acknowledge the batch (" + sendFailed.getMessage()
+                        + ")");
+            }
             status.put(item.requestId(), Outcome.ACCEPTED);
         }
         awaitAcknowledgements(sends);
