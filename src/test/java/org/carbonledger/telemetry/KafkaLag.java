@@ -17,13 +17,13 @@ import org.apache.kafka.common.TopicPartition;
  * committed by the group. Zero lag means every record produced so far is stored (offsets are committed after the
  * database transaction).
  */
-final class KafkaLag implements AutoCloseable {
+public final class KafkaLag implements AutoCloseable {
 
     private final Admin admin;
     private final String topic;
     private final String group;
 
-    KafkaLag(String bootstrapServers, String topic, String group) {
+    public KafkaLag(String bootstrapServers, String topic, String group) {
         Properties config = new Properties();
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         this.admin = Admin.create(config);
@@ -48,7 +48,7 @@ final class KafkaLag implements AutoCloseable {
     }
 
     /** Waits until the group has committed everything produced so far. */
-    void awaitZero(Duration timeout) {
+    public void awaitZero(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long lag = -1;
         while (System.nanoTime() < deadline) {

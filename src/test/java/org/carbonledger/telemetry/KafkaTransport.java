@@ -23,7 +23,7 @@ import org.springframework.test.context.TestPropertySource;
         "spring.kafka.consumer.properties.session.timeout.ms=" + KafkaTransport.SESSION_TIMEOUT_MS,
         "spring.kafka.consumer.properties.heartbeat.interval.ms=1000",
         "logging.level.org.apache.kafka=WARN", "logging.level.kafka=WARN", "logging.level.org.springframework.kafka=WARN"})
-@interface KafkaTransport {
+public @interface KafkaTransport {
 
     int PARTITIONS = 4;
     String TOPIC = "telemetry-test";

@@ -49,6 +49,20 @@ abstract class RequestIngestContract extends IntegrationTest {
     }
 
     @Test
+    void theNodeThatServedARequestIsKept() {
+        Map<String, Object> traced = new java.util.LinkedHashMap<>(request("r-node", workload, 5, 6, at));
+        traced.put("nodeId", "dgx-12");
+        var response = ingest(tenant.key(), List.of(traced));
+        assertThat(response.status()).as(response.toString()).isEqualTo(200);
+        assertThat(response.body().path("accepted").asInt()).isEqualTo(1);
+        awaitStored();
+        assertThat(jdbc.sql("""
+                select node_id from inference_requests
+                 where tenant_id = ? and request_id = 'r-node'""").param(tenant.id()).query(String.class).single())
+                .isEqualTo("dgx-12");
+    }
+
+    @Test
     void storesEachRequestOnceWithItsEmissionRecord() {
         var response = ingest(tenant.key(), List.of(request("r-1", workload, 500, 300, at),
                 request("r-2", workload, 10, 20, at)));

@@ -19,7 +19,15 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+/**
+ * OTLP/HTTP traces into requests, on the embedded transport; {@link KafkaOtlpTraceIntegrationTest} runs the same
+ * cases on the Kafka transport. Reads of what is stored follow {@link #awaitStored()}.
+ */
 class OtlpTraceIntegrationTest extends IntegrationTest {
+
+    /** Returns when every acknowledged request is stored: at once in the embedded transport. */
+    protected void awaitStored() {
+    }
 
     private static final String TRACE = "5b8efff798038103d269b633813fc60c";
 
@@ -65,6 +73,7 @@ class OtlpTraceIntegrationTest extends IntegrationTest {
     }
 
     private long count(String table) {
+        awaitStored();
         return jdbc.sql("select count(*) from " + table + " where tenant_id = ?").param(tenant.id())
                 .query(Long.class).single();
     }
@@ -84,6 +93,7 @@ class OtlpTraceIntegrationTest extends IntegrationTest {
         assertThat(parsed.getPartialSuccess().getErrorMessage())
                 .isEqualTo("span 00000000000000a2: gen_ai.usage.input_tokens is required");
 
+        awaitStored();
         var row = jdbc.sql("""
                 select request_id, trace_id, span_id, input_tokens, output_tokens, source, ended_at, workload_id
                   from inference_requests where tenant_id = ? and span_id = '00000000000000b1'""")
@@ -124,6 +134,7 @@ class OtlpTraceIntegrationTest extends IntegrationTest {
         assertThat(response.status()).as(response.toString()).isEqualTo(200);
         assertThat(response.body().path("partialSuccess").isMissingNode()).as(response.toString()).isTrue();
         assertThat(response.headers().firstValue("X-Carbonledger-Spans-Ignored")).hasValue("1");
+        awaitStored();
         assertThat(jdbc.sql("select input_tokens + output_tokens from inference_requests where tenant_id = ? and"
                 + " request_id = ?").params(tenant.id(), TRACE + "-00000000000000c1").query(Long.class).single())
                 .isEqualTo(49L);
