@@ -175,6 +175,14 @@ class TransparencyLogIntegrationTest extends IntegrationTest {
                 select 1000000000, tenant_id, kind, gen_random_uuid(), entry, leaf_hash, appended_at
                   from log_leaves where leaf_index = 0""").update())
                 .hasMessageContaining("not the next index");
+        // the next index and one after a gap, in one statement: refused as a whole
+        assertThatThrownBy(() -> jdbc.sql("""
+                insert into log_leaves (leaf_index, tenant_id, kind, subject_id, entry, leaf_hash, appended_at)
+                select s.size + g.k, l.tenant_id, l.kind, gen_random_uuid(), l.entry, l.leaf_hash, l.appended_at
+                  from log_leaves l, (select max(leaf_index) + 1 as size from log_leaves) s,
+                       (values (0), (2)) as g (k)
+                 where l.leaf_index = 0""").update())
+                .hasMessageContaining("not the next index");
     }
 
     @Autowired
