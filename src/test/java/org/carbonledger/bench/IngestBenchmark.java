@@ -42,6 +42,15 @@ public final class IngestBenchmark {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String OPERATOR = "bench-operator-key-0123456789";
+    /** Deployments the load is spread over. */
+    static final int WORKLOADS = 64;
+    /** Mean number of requests in flight per deployment, as a continuously batching server keeps them. */
+    static final int IN_FLIGHT = 32;
+    /**
+     * Each measurement's requests end in their own window, after the previous one's, as live telemetry arrives (the
+     * windows start three hours back, so none lies in the future).
+     */
+    private Instant windowStart = Instant.now().minus(java.time.Duration.ofHours(3));
 
     private final int port;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -117,14 +126,15 @@ public final class IngestBenchmark {
                 "{\"name\":\"bench-" + UUID.randomUUID() + "\",\"pricePerTonne\":100}");
         key = t.path("apiKey").asString();
         tenant = UUID.fromString(t.path("id").asString());
-        // eight workloads: records are keyed by workload, so in Kafka mode they spread over the partitions
-        for (int k = 0; k < 8; k++) {
+        // WORKLOADS deployments, serving since yesterday: records are keyed by workload, so in Kafka mode they
+        // spread over the partitions
+        Instant since = Instant.now().minus(java.time.Duration.ofDays(1));
+        for (int k = 0; k < WORKLOADS; k++) {
             JsonNode w = post(key, "/v1/workloads", "application/json", "{\"name\":\"bench-" + k + "\",\"model\":"
                     + "\"meta-llama/Meta-Llama-3.1-70B-Instruct\",\"gpuModel\":\"H100\",\"gpuCount\":4,"
-                    + "\"region\":\"us-east-1\"}");
+                    + "\"region\":\"us-east-1\",\"servingSince\":\"" + since + "\"}");
             workloads.add(UUID.fromString(w.path("id").asString()));
         }
-        Thread.sleep(2_500); // the requests start 2 s before they end, after the workload was registered
     }
 
     private double run(String transport, int perRun, int rounds, int threads, List<String> lines,
@@ -171,7 +181,7 @@ public final class IngestBenchmark {
      * rate of acknowledgements (the last 200), which in Kafka mode means durable in the broker's log.
      */
     private double[] http(int total, int batchSize, boolean ndjson, int threads, String tag) throws Exception {
-        Instant ended = Instant.now();
+        List<Request> requests = requests(total, tag);
         List<String> bodies = new ArrayList<>();
         for (int start = 0; start < total; start += batchSize) {
             StringBuilder sb = new StringBuilder(batchSize * 220);
@@ -182,10 +192,11 @@ public final class IngestBenchmark {
                 if (i > start) {
                     sb.append(ndjson ? "\n" : ",");
                 }
-                sb.append("{\"requestId\":\"").append(tag).append('-').append(i).append("\",\"workloadId\":\"")
-                        .append(workloads.get(i % workloads.size())).append("\",\"inputTokens\":").append(100 + i % 900)
-                        .append(",\"outputTokens\":").append(50 + i % 400).append(",\"startedAt\":\"")
-                        .append(ended.minusSeconds(2)).append("\",\"endedAt\":\"").append(ended).append("\"}");
+                Request r = requests.get(i);
+                sb.append("{\"requestId\":\"").append(r.requestId()).append("\",\"workloadId\":\"")
+                        .append(r.workloadId()).append("\",\"inputTokens\":").append(r.inputTokens())
+                        .append(",\"outputTokens\":").append(r.outputTokens()).append(",\"startedAt\":\"")
+                        .append(r.startedAt()).append("\",\"endedAt\":\"").append(r.endedAt()).append("\"}");
             }
             sb.append(ndjson ? "\n" : "]}");
             bodies.add(sb.toString());
@@ -257,14 +268,14 @@ public final class IngestBenchmark {
 
     /** Rows per second of a raw COPY of the same shape of rows (no validation, no emission records). */
     private double copy(DataSource db, int total, String tag) throws Exception {
-        Instant ended = Instant.now().minusSeconds(3600);
+        List<Request> requests = requests(total, tag);
         StringBuilder csv = new StringBuilder(total * 200);
         Instant now = Instant.now();
-        for (int i = 0; i < total; i++) {
-            csv.append(UUID.randomUUID()).append(',').append(tenant).append(',').append(workloads.get(i % workloads.size())).append(',')
-                    .append(tag).append('-').append(i).append(',').append(100 + i % 900).append(',')
-                    .append(50 + i % 400).append(',').append(ended.minusSeconds(2)).append(',').append(ended)
-                    .append(",copy,").append(now).append('\n');
+        for (Request r : requests) {
+            csv.append(UUID.randomUUID()).append(',').append(tenant).append(',').append(r.workloadId()).append(',')
+                    .append(r.requestId()).append(',').append(r.inputTokens()).append(',').append(r.outputTokens())
+                    .append(',').append(r.startedAt()).append(',').append(r.endedAt()).append(",copy,").append(now)
+                    .append('\n');
         }
         String text = csv.toString();
         long t0 = System.nanoTime();
@@ -279,6 +290,32 @@ public final class IngestBenchmark {
         double rate = total / ((System.nanoTime() - t0) / 1e9);
         System.out.printf("%-10s COPY              : %,8.0f rows/s%n", tag, rate);
         return rate;
+    }
+
+    /** One generated request record. */
+    private record Request(String requestId, UUID workloadId, int inputTokens, int outputTokens, Instant startedAt,
+            Instant endedAt) {
+    }
+
+    /**
+     * {@code total} requests spread round-robin over the deployments, with prompt and completion lengths and
+     * durations (0.5–8 s) drawn from a fixed seed, ending evenly over a window sized so that each deployment has
+     * about {@link #IN_FLIGHT} requests in flight; every call takes the window after the previous call's.
+     */
+    private List<Request> requests(int total, String tag) {
+        java.util.Random random = new java.util.Random(tag.hashCode());
+        double meanSeconds = 4.25;
+        long windowMillis = Math.max(1000, Math.round(1000.0 * total / WORKLOADS * meanSeconds / IN_FLIGHT));
+        Instant end = windowStart.plusMillis(windowMillis);
+        windowStart = end.plusMillis(10_000);
+        List<Request> requests = new ArrayList<>(total);
+        for (int i = 0; i < total; i++) {
+            Instant ended = end.minusMillis(windowMillis - windowMillis * i / total);
+            long durationMillis = 500 + random.nextInt(7500);
+            requests.add(new Request(tag + "-" + i, workloads.get(i % workloads.size()), 20 + random.nextInt(2000),
+                    10 + random.nextInt(800), ended.minusMillis(durationMillis), ended));
+        }
+        return requests;
     }
 
     private Thread heapSampler() {

@@ -29,8 +29,13 @@ class KafkaBrokerUnavailableIntegrationTest {
 
     @Test
     void aBatchTheBrokerCannotAcknowledgeIsA503AndNothingAcknowledgedIsLost() throws Exception {
+        // a broker of its own, whose address must not replace the shared Kafka test context's in the system
+        // properties (the broker publishes it there)
+        String embeddedBrokers = System.getProperty("spring.embedded.kafka.brokers");
         EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 2);
+        broker.brokerListProperty("carbonledger.test.broker-gone.bootstrap-servers");
         broker.afterPropertiesSet();
+        restore("spring.embedded.kafka.brokers", embeddedBrokers);
         boolean brokerUp = true;
         try (var app = new SpringApplicationBuilder(CarbonLedgerApplication.class).run(
                 "--carbonledger.data-dir=" + dataDir, "--carbonledger.db.url=",
@@ -81,6 +86,14 @@ class KafkaBrokerUnavailableIntegrationTest {
             if (brokerUp) {
                 broker.destroy();
             }
+        }
+    }
+
+    private static void restore(String property, String value) {
+        if (value == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, value);
         }
     }
 
