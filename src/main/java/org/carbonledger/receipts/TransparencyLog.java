@@ -26,6 +26,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -71,10 +73,68 @@ public class TransparencyLog {
 
     // ---------------------------------------------------------------------------------------------- appending
 
+    /**
+     * Appends emission record versions to the log in the current transaction. Inside a transaction the append is
+     * gathered and made just before the commit (or before any other use of the log in that transaction, whichever
+     * comes first), so the writer lock is held only from then to the commit: a transaction that stores several
+     * batches appends once, and concurrent writers serialise on the lock for the append alone, not for the work
+     * before it. Without a transaction it appends at once.
+     */
     @Transactional
     public void appendEmissionRecords(List<UUID> recordIds) {
+        if (recordIds.isEmpty()) {
+            return;
+        }
+        if (!TransactionSynchronizationManager.isSynchronizationActive()) {
+            appendEmissionRecordsNow(recordIds);
+            return;
+        }
+        PendingEmissionRecords pending =
+                (PendingEmissionRecords) TransactionSynchronizationManager.getResource(PENDING);
+        if (pending == null) {
+            PendingEmissionRecords gathered = new PendingEmissionRecords();
+            TransactionSynchronizationManager.bindResource(PENDING, gathered);
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void beforeCommit(boolean readOnly) {
+                    flushPendingEmissionRecords();
+                }
+
+                @Override
+                public void afterCompletion(int status) {
+                    TransactionSynchronizationManager.unbindResourceIfPossible(PENDING);
+                }
+            });
+            pending = gathered;
+        }
+        pending.ids.addAll(recordIds);
+    }
+
+    /** Emission record versions of the current transaction not appended yet. */
+    private static final class PendingEmissionRecords {
+        final List<UUID> ids = new ArrayList<>();
+    }
+
+    /** Transaction resource key of {@link PendingEmissionRecords}. */
+    private static final Object PENDING = new Object();
+
+    /** Appends what the current transaction gathered, if anything; every other use of the log calls this first. */
+    private void flushPendingEmissionRecords() {
+        if (!TransactionSynchronizationManager.isSynchronizationActive()) {
+            return;
+        }
+        PendingEmissionRecords pending =
+                (PendingEmissionRecords) TransactionSynchronizationManager.getResource(PENDING);
+        if (pending != null && !pending.ids.isEmpty()) {
+            List<UUID> ids = List.copyOf(pending.ids);
+            pending.ids.clear();
+            appendEmissionRecordsNow(ids);
+        }
+    }
+
+    private void appendEmissionRecordsNow(List<UUID> recordIds) {
         for (int i = 0; i < recordIds.size(); i += PAGE) {
-            append(emissionEntries(recordIds.subList(i, Math.min(recordIds.size(), i + PAGE))));
+            appendEntries(emissionEntries(recordIds.subList(i, Math.min(recordIds.size(), i + PAGE))));
         }
     }
 
@@ -84,6 +144,7 @@ public class TransparencyLog {
      */
     @Transactional
     public void appendNewAllocations(UUID tenantId) {
+        flushPendingEmissionRecords();
         lock();
         List<UUID> ids = jdbc.sql("""
                 select a.id from offset_allocations a
@@ -91,12 +152,17 @@ public class TransparencyLog {
                    and not exists (select 1 from log_leaves g where g.kind = 'ALLOCATION' and g.subject_id = a.id)
                  order by a.allocated_at, a.id""").param(tenantId).query(UUID.class).list();
         for (int i = 0; i < ids.size(); i += PAGE) {
-            append(allocationEntries(ids.subList(i, Math.min(ids.size(), i + PAGE))));
+            appendEntries(allocationEntries(ids.subList(i, Math.min(ids.size(), i + PAGE))));
         }
     }
 
     @Transactional
     public void append(List<Entry> entries) {
+        flushPendingEmissionRecords();
+        appendEntries(entries);
+    }
+
+    private void appendEntries(List<Entry> entries) {
         if (entries.isEmpty()) {
             return;
         }
@@ -162,6 +228,7 @@ public class TransparencyLog {
     }
 
     public long size() {
+        flushPendingEmissionRecords();
         return jdbc.sql("select tree_size from log_state where id = 1").query(Long.class).single();
     }
 
@@ -170,6 +237,7 @@ public class TransparencyLog {
     /** Signs (or returns the existing) checkpoint of the log as it is now. */
     @Transactional
     public Checkpoint checkpoint() {
+        flushPendingEmissionRecords();
         lock();
         CompactRange range = state();
         Optional<Checkpoint> existing = checkpoint(range.size());
@@ -373,6 +441,7 @@ public class TransparencyLog {
 
     /** The tenant's leaves about one request (its emission records and their allocations) below {@code treeSize}. */
     public List<Leaf> leavesOfRequest(UUID tenantId, String requestId, long treeSize) {
+        flushPendingEmissionRecords();
         return jdbc.sql("""
                 with recs as (select e.id from emission_records e
                                 join inference_requests r on r.id = e.inference_request_id
@@ -388,6 +457,7 @@ public class TransparencyLog {
 
     /** Leaves in index order from {@code from}, at most {@code limit}. */
     public List<Leaf> leaves(long from, int limit) {
+        flushPendingEmissionRecords();
         return jdbc.sql("select leaf_index, tenant_id, kind, subject_id, entry, leaf_hash from log_leaves "
                         + "where leaf_index >= ? order by leaf_index limit ?")
                 .params(from, limit).query(TransparencyLog::mapLeaf).list();

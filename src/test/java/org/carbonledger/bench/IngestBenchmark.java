@@ -103,6 +103,9 @@ public final class IngestBenchmark {
         List<String> args = new ArrayList<>(List.of("--carbonledger.data-dir=" + data,
                 "--carbonledger.admin-key=" + OPERATOR, "--server.port=0", "--logging.level.root=WARN",
                 "--springdoc.api-docs.enabled=false", "--springdoc.swagger-ui.enabled=false",
+                // the per-tenant call rate limits are a policy, not capacity: lifted to measure capacity
+                "--carbonledger.rate-limit.api-per-minute=100000000",
+                "--carbonledger.rate-limit.ingest-per-minute=100000000",
                 "--carbonledger.ingest.transport=" + transport));
         if (bootstrap != null) {
             // four consumer threads store in parallel, as four ingest slots do in the embedded transport

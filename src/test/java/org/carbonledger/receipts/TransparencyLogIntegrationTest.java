@@ -186,6 +186,52 @@ class TransparencyLogIntegrationTest extends IntegrationTest {
     }
 
     @Autowired
+    org.carbonledger.telemetry.RequestIngest requestIngest;
+
+    @Autowired
+    org.carbonledger.workload.Workloads workloadRegistry;
+
+    /**
+     * A transaction that stores several batches (a Kafka consumer's poll) appends their emission records to the log
+     * once, just before it commits: inside it nothing is appended yet, after it every record has exactly one leaf,
+     * the leaves are consecutive and the log state matches them.
+     */
+    @Test
+    void aTransactionOfSeveralBatchesAppendsTheirRecordsOnceBeforeItCommits() {
+        Tenant tenant = newTenant(unique("log-defer"), 100);
+        UUID workloadId = newWorkload(tenant.key(), "chat", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
+        var workload = workloadRegistry.find(tenant.id(), workloadId).orElseThrow();
+        Instant at = START.minusSeconds(3600);
+        long sizeBefore = log.size();
+        Long leavesInside = new org.springframework.transaction.support.TransactionTemplate(transactions)
+                .execute(status -> {
+                    for (int batch = 0; batch < 2; batch++) {
+                        List<org.carbonledger.telemetry.RequestIngest.Item> items = new java.util.ArrayList<>();
+                        for (int i = 0; i < 3; i++) {
+                            items.add(new org.carbonledger.telemetry.RequestIngest.Item("defer-" + batch + "-" + i,
+                                    workloadId, 100L + i, 50L, at.minusSeconds(2), at, null, null));
+                        }
+                        requestIngest.store(tenant.id(), items, "rest", at, id -> workload);
+                    }
+                    return jdbc.sql("select count(*) from log_leaves where tenant_id = ?").param(tenant.id())
+                            .query(Long.class).single();
+                });
+        assertThat(leavesInside).as("appended just before the commit, not with each batch").isZero();
+        List<Long> indexes = jdbc.sql("""
+                select g.leaf_index from log_leaves g join emission_records e on e.id = g.subject_id
+                 where e.tenant_id = ? order by g.leaf_index""").param(tenant.id()).query(Long.class).list();
+        assertThat(indexes).hasSize(6);
+        assertThat(indexes.get(5) - indexes.get(0)).as("one append: consecutive leaves").isEqualTo(5);
+        assertThat(indexes.get(0)).isGreaterThanOrEqualTo(sizeBefore);
+        assertThat(jdbc.sql("""
+                select count(*) from emission_records e where e.tenant_id = ?
+                   and (select count(*) from log_leaves g where g.subject_id = e.id) <> 1""").param(tenant.id())
+                .query(Long.class).single()).isZero();
+        assertThat(log.size()).isEqualTo(jdbc.sql("select max(leaf_index) + 1 from log_leaves").query(Long.class)
+                .single());
+    }
+
+    @Autowired
     org.springframework.transaction.PlatformTransactionManager transactions;
 
     /**
