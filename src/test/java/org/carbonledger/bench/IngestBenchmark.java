@@ -34,7 +34,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Durable ingest throughput through the HTTP API (JSON batches and NDJSON, several batch sizes) on the embedded
  * transport and on the Kafka transport (an in-JVM KRaft broker), against a raw PostgreSQL {@code COPY} of the same
- * rows into the same database, in one run. Not a test: run with
+ * rows into the same database, in one run. The requests are shaped like live telemetry of {@value #WORKLOADS}
+ * deployments with about {@value #IN_FLIGHT} requests in flight each (docs/benchmarks.md). Not a test: run with
  * {@code ./mvnw -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=org.carbonledger.bench.IngestBenchmark}
  * (arguments: requests per measurement, default 20000; rounds, default 3; client threads, default 4).
  */
