@@ -160,7 +160,18 @@ public class RequestIngest {
                     + candidates.size());
         }
         Instant now = clock.instant();
+        // every workload the batch names, with one query
+        java.util.Set<UUID> named = new java.util.HashSet<>();
+        for (Candidate c : candidates) {
+            if (c != null && c.rejection() == null && c.item() != null && c.item().workloadId() != null) {
+                named.add(c.item().workloadId());
+            }
+        }
+        Map<UUID, Workload> found = workloads.findAll(tenantId, named);
         Map<UUID, Optional<Workload>> workloadsById = new HashMap<>();
+        for (UUID id : named) {
+            workloadsById.put(id, Optional.ofNullable(found.get(id)));
+        }
         ItemResult[] results = new ItemResult[candidates.size()];
         List<Integer> valid = new ArrayList<>(candidates.size());
         for (int i = 0; i < candidates.size(); i++) {

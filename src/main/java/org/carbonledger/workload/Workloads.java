@@ -76,6 +76,23 @@ public class Workloads {
                 .optional();
     }
 
+    /**
+     * The tenant's workloads among {@code workloadIds}, by id, with one query; ids that do not exist or belong to
+     * another tenant are absent.
+     */
+    public java.util.Map<UUID, Workload> findAll(UUID tenantId, java.util.Collection<UUID> workloadIds) {
+        if (workloadIds.isEmpty()) {
+            return java.util.Map.of();
+        }
+        java.util.Map<UUID, Workload> found = new java.util.HashMap<>();
+        jdbc.sql("select * from workloads where id = any(?) and tenant_id = ?")
+                .params(workloadIds.toArray(UUID[]::new), tenantId)
+                .query(Workloads::map)
+                .list()
+                .forEach(w -> found.put(w.id(), w));
+        return found;
+    }
+
     /** A page of the tenant's workloads, oldest first. */
     public PageRequest.Page<Workload> list(UUID tenantId, PageRequest page) {
         var after = page.ascendingAfter();
