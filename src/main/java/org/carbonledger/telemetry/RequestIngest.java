@@ -44,11 +44,11 @@ public class RequestIngest {
             insert into inference_requests (id, tenant_id, workload_id, request_id, input_tokens, output_tokens,
                                             started_at, ended_at, source, received_at, trace_id, span_id, node_id)
             select r.id, ?, r.workload_id, r.request_id, r.input_tokens, r.output_tokens, r.started_at, r.ended_at,
-                   ?, ?, r.trace_id, r.span_id, r.node_id
-              from unnest(?::uuid[], ?::uuid[], ?::text[], ?::bigint[], ?::bigint[], ?::timestamptz[],
-                          ?::timestamptz[], ?::text[], ?::text[], ?::text[])
-                   as r (id, workload_id, request_id, input_tokens, output_tokens, started_at, ended_at, trace_id,
-                         span_id, node_id)
+                   ?, r.received_at, r.trace_id, r.span_id, r.node_id
+              from unnest(?::timestamptz[], ?::uuid[], ?::uuid[], ?::text[], ?::bigint[], ?::bigint[],
+                          ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[], ?::text[])
+                   as r (received_at, id, workload_id, request_id, input_tokens, output_tokens, started_at, ended_at,
+                         trace_id, span_id, node_id)
             on conflict (tenant_id, request_id) do nothing
             returning request_id""";
 
@@ -218,6 +218,17 @@ public class RequestIngest {
     @Transactional(propagation = Propagation.MANDATORY)
     public Set<String> store(UUID tenantId, List<Item> items, String source, Instant receivedAt,
             java.util.function.Function<UUID, Workload> workloadOf) {
+        return store(tenantId, items, source, item -> receivedAt, workloadOf);
+    }
+
+    /**
+     * As {@link #store(UUID, List, String, Instant, java.util.function.Function)}, for items received at different
+     * instants (a Kafka consumer's poll holds several API calls' batches of one tenant).
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public Set<String> store(UUID tenantId, List<Item> items, String source,
+            java.util.function.Function<Item, Instant> receivedAtOf,
+            java.util.function.Function<UUID, Workload> workloadOf) {
         if (items.isEmpty()) {
             return Set.of();
         }
@@ -229,7 +240,7 @@ public class RequestIngest {
         for (int k = 0; k < toInsert.size(); k++) {
             ids.add(UUID.randomUUID());
         }
-        Set<String> inserted = insert(tenantId, toInsert, ids, source, receivedAt);
+        Set<String> inserted = insert(tenantId, toInsert, ids, source, receivedAtOf);
         List<MeteredRequest> stored = new ArrayList<>(inserted.size());
         for (int k = 0; k < toInsert.size(); k++) {
             Item item = toInsert.get(k);
@@ -280,9 +291,11 @@ public class RequestIngest {
         return checked.complete(candidates, status);
     }
 
-    private Set<String> insert(UUID tenantId, List<Item> items, List<UUID> ids, String source, Instant receivedAt) {
+    private Set<String> insert(UUID tenantId, List<Item> items, List<UUID> ids, String source,
+            java.util.function.Function<Item, Instant> receivedAtOf) {
         int n = items.size();
         Object[] id = ids.toArray();
+        Object[] received = new Object[n];
         Object[] workload = new Object[n];
         Object[] requestId = new Object[n];
         Object[] input = new Object[n];
@@ -294,6 +307,7 @@ public class RequestIngest {
         Object[] node = new Object[n];
         for (int k = 0; k < n; k++) {
             Item item = items.get(k);
+            received[k] = receivedAtOf.apply(item).toString();
             workload[k] = item.workloadId();
             requestId[k] = item.requestId();
             input[k] = item.inputTokens();
@@ -308,7 +322,7 @@ public class RequestIngest {
             try (PreparedStatement ps = con.prepareStatement(INSERT)) {
                 ps.setObject(1, tenantId);
                 ps.setString(2, source);
-                ps.setObject(3, java.time.OffsetDateTime.ofInstant(receivedAt, java.time.ZoneOffset.UTC));
+                ps.setArray(3, array(con, "text", received));
                 ps.setArray(4, array(con, "uuid", id));
                 ps.setArray(5, array(con, "uuid", workload));
                 ps.setArray(6, array(con, "text", requestId));

@@ -48,6 +48,27 @@ abstract class RequestIngestContract extends IntegrationTest {
                 .query(Long.class).single();
     }
 
+    /**
+     * Each request keeps the instant its own call was accepted, also when the Kafka consumer stores several calls'
+     * batches in one statement (the late-data policy reads it).
+     */
+    @Test
+    void eachRequestKeepsTheInstantItsCallWasAccepted() {
+        assertThat(ingest(tenant.key(), List.of(request("r-early", workload, 1, 1, at))).status()).isEqualTo(200);
+        clock.set(START.plusSeconds(3600));
+        assertThat(ingest(tenant.key(), List.of(request("r-late", workload, 1, 1, at))).status()).isEqualTo(200);
+        awaitStored();
+        assertThat(jdbc.sql("""
+                select request_id || ' ' || to_char(received_at at time zone 'UTC', 'HH24:MI') from inference_requests
+                 where tenant_id = ? order by request_id""").param(tenant.id()).query(String.class).list())
+                .containsExactly("r-early " + hhmm(START), "r-late " + hhmm(START.plusSeconds(3600)));
+    }
+
+    private static String hhmm(Instant instant) {
+        return java.time.format.DateTimeFormatter.ofPattern("HH:mm").withZone(java.time.ZoneOffset.UTC)
+                .format(instant);
+    }
+
     @Test
     void theNodeThatServedARequestIsKept() {
         Map<String, Object> traced = new java.util.LinkedHashMap<>(request("r-node", workload, 5, 6, at));

@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.carbonledger.telemetry.RequestIngest;
@@ -45,14 +44,18 @@ class KafkaIngestConsumer {
         this.json = json;
     }
 
-    /** The records of one API call: one tenant, one source, one reception instant. */
-    private record Group(UUID tenantId, String source, Instant receivedAt) {
+    /** The records of one tenant through one source: stored with one statement per poll. */
+    private record Group(UUID tenantId, String source) {
+    }
+
+    /** A request of the poll and the instant the API accepted it. */
+    private record Received(Item item, Instant receivedAt) {
     }
 
     @KafkaListener(id = LISTENER_ID, topics = "${carbonledger.ingest.kafka.topic}",
             groupId = "${carbonledger.ingest.kafka.group}", containerFactory = KafkaIngestConfiguration.CONTAINER_FACTORY, batch = "true")
     void consume(List<ConsumerRecord<String, byte[]>> records) {
-        Map<Group, LinkedHashMap<String, Item>> groups = new LinkedHashMap<>();
+        Map<Group, LinkedHashMap<String, Received>> groups = new LinkedHashMap<>();
         for (ConsumerRecord<String, byte[]> record : records) {
             TelemetryMessage message;
             try {
@@ -62,18 +65,31 @@ class KafkaIngestConsumer {
                         record.offset(), e.getOriginalMessage());
                 continue;
             }
-            groups.computeIfAbsent(new Group(message.tenantId(), message.source(), message.receivedAt()),
-                    g -> new LinkedHashMap<>()).putIfAbsent(message.requestId(), message.item());
+            // a requestId produced twice (replayed calls) is stored as its first occurrence in the poll
+            groups.computeIfAbsent(new Group(message.tenantId(), message.source()), g -> new LinkedHashMap<>())
+                    .putIfAbsent(message.requestId(), new Received(message.item(), message.receivedAt()));
         }
         transactions.executeWithoutResult(status -> {
-            Map<String, Optional<Workload>> cache = new HashMap<>();
             for (var entry : groups.entrySet()) {
                 Group group = entry.getKey();
-                List<Item> items = new ArrayList<>(entry.getValue().values());
-                requests.store(group.tenantId(), items, group.source(), group.receivedAt(), id -> cache
-                        .computeIfAbsent(group.tenantId() + "/" + id, k -> workloads.find(group.tenantId(), id))
-                        .orElseThrow(() -> new IllegalStateException("workload " + id + " of tenant "
-                                + group.tenantId() + " does not exist")));
+                Map<String, Instant> receivedAt = new HashMap<>();
+                List<Item> items = new ArrayList<>(entry.getValue().size());
+                java.util.Set<UUID> named = new java.util.HashSet<>();
+                for (Received r : entry.getValue().values()) {
+                    items.add(r.item());
+                    receivedAt.put(r.item().requestId(), r.receivedAt());
+                    named.add(r.item().workloadId());
+                }
+                Map<UUID, Workload> known = workloads.findAll(group.tenantId(), named);
+                requests.store(group.tenantId(), items, group.source(), item -> receivedAt.get(item.requestId()),
+                        id -> {
+                            Workload workload = known.get(id);
+                            if (workload == null) {
+                                throw new IllegalStateException("workload " + id + " of tenant " + group.tenantId()
+                                        + " does not exist");
+                            }
+                            return workload;
+                        });
             }
         });
     }
