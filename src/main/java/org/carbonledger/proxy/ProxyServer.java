@@ -360,6 +360,7 @@ public final class ProxyServer implements AutoCloseable {
         private CompositeByteBuf held; // the body of a non-streaming response with extras
         private UsageTap tap;
         private ChannelFuture lastWrite;
+        private boolean unflushed;
 
         Forward(Connection client, HttpRequest request, byte[] requestBody, long t0, Instant startedAt) {
             this.client = client;
@@ -567,11 +568,9 @@ public final class ProxyServer implements AutoCloseable {
             }
             HttpResponse h = head;
             head = null;
-            if (length >= 0 && !sse) {
-                lastWrite = down.write(h); // the body follows at once: one flush for both
-            } else {
-                lastWrite = down.writeAndFlush(h); // a stream: the client sees the headers before the first event
-            }
+            // flushed at the end of the upstream read that brought it (upstreamReadComplete), with what followed it
+            lastWrite = down.write(h);
+            unflushed = true;
             lastWrite.addListener(this::written);
         }
 
@@ -585,10 +584,25 @@ public final class ProxyServer implements AutoCloseable {
                 c.release();
                 return;
             }
-            lastWrite = down.writeAndFlush(c);
+            lastWrite = down.write(c);
+            unflushed = true;
             lastWrite.addListener(this::written);
             if (!down.isWritable() && up != null) {
+                down.flush();
+                unflushed = false;
                 up.config().setAutoRead(false); // resumes when the client's connection drains
+            }
+        }
+
+        /**
+         * Every chunk is handed to the client as soon as the read that brought it ends: chunks that arrived together
+         * leave together (one write to the socket), none waits for a later one.
+         */
+        @Override
+        public void upstreamReadComplete() {
+            if (unflushed) {
+                unflushed = false;
+                down.flush();
             }
         }
 
@@ -765,6 +779,7 @@ public final class ProxyServer implements AutoCloseable {
                 // the client must see the same cut-off response: its connection ends without completing it
                 ChannelFuture w = lastWrite;
                 client.call = null;
+                down.flush();
                 if (w == null) {
                     down.close();
                 } else {

@@ -46,6 +46,9 @@ final class Upstreams {
     interface Listener {
         void upstreamRead(HttpObject message);
 
+        /** The end of one read from the connection: what it brought is handed on (one flush for all of it). */
+        void upstreamReadComplete();
+
         void upstreamClosed(Throwable cause);
     }
 
@@ -139,6 +142,14 @@ final class Upstreams {
                 return;
             }
             l.upstreamRead(http);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            Listener l = listener;
+            if (l != null) {
+                l.upstreamReadComplete();
+            }
         }
 
         @Override
