@@ -111,11 +111,11 @@ class ProxyBenchmarkCommand implements Callable<Integer> {
                                 : "journalled, then stored in the embedded database");
                 out.printf("%nupstream without work (answers at once); %d calls for latency, %d clients for "
                         + "throughput:%n", calls, concurrency);
-                table(http, upstream.url() + "/v1/chat/completions", proxyUrl + "/v1/chat/completions",
+                table(http, proxy, upstream.url() + "/v1/chat/completions", proxyUrl + "/v1/chat/completions",
                         tenant.apiKey(), calls, concurrency);
                 out.printf("%nupstream with a service time of %d ms per call; %d calls for latency, %d clients for "
                         + "throughput:%n", serviceMillis, serviceCalls, serviceConcurrency);
-                table(http, serving.url() + "/serving/v1/chat/completions",
+                table(http, proxy, serving.url() + "/serving/v1/chat/completions",
                         proxyUrl + "/serving/v1/chat/completions", tenant.apiKey(), serviceCalls,
                         serviceConcurrency);
                 out.printf("calls sent again after the server closed a kept-alive connection: %d%n", RESENT.get());
@@ -125,14 +125,15 @@ class ProxyBenchmarkCommand implements Callable<Integer> {
     }
 
     /** Latency and throughput, direct and proxied, non-streaming and streaming: one table. */
-    private void table(HttpClient http, String direct, String proxied, String key, int n, int clients)
-            throws Exception {
+    private void table(HttpClient http, ProxyServer proxy, String direct, String proxied, String key, int n,
+            int clients) throws Exception {
         out.println("| calls | direct p50 | direct p99 | proxy p50 | proxy p99 | added p50 | added p99 | "
                 + "direct calls/s | proxy calls/s | ratio |");
         out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (String[] mode : new String[][] {{"non-streaming", CHAT}, {"streaming (SSE, usage chunk)", STREAM}}) {
             HttpRequest d = request(direct, mode[1], key);
             HttpRequest p = request(proxied, mode[1], key);
+            drained(proxy);
             latency(http, d, p, Math.max(100, n / 3)); // warm-up
             long[][] lat = latency(http, d, p, n);
             double directRps = 0;
@@ -147,6 +148,23 @@ class ProxyBenchmarkCommand implements Callable<Integer> {
                     + "%.1f %% |%n", mode[0], ds[0], ds[1], ps[0], ps[1], ps[0] - ds[0], ps[1] - ds[1],
                     directRps / 2, proxyRps / 2, 100 * proxyRps / directRps);
             out.flush();
+        }
+    }
+
+    /**
+     * Waits until the records of earlier rounds are stored, so that a measurement does not share the cores with the
+     * storing of another's backlog; prints how long that took.
+     */
+    private void drained(ProxyServer proxy) throws InterruptedException {
+        long t0 = System.nanoTime();
+        long deadline = t0 + java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+        while (!proxy.meteringIdle() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        double waited = (System.nanoTime() - t0) / 1e9;
+        if (waited >= 1) {
+            out.printf("(waited %.0f s for the metering records of the earlier rounds to be stored%s)%n", waited,
+                    proxy.meteringIdle() ? "" : "; still not all stored");
         }
     }
 

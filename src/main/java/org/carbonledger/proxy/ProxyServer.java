@@ -169,6 +169,11 @@ public final class ProxyServer implements AutoCloseable {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
+    /** Whether every metering record so far is stored or spooled (the journal is drained, the spool empty). */
+    public boolean meteringIdle() {
+        return metering.idle();
+    }
+
     @Override
     public void close() {
         listener.close().syncUninterruptibly();
