@@ -165,7 +165,10 @@ public final class OpenAiReplay implements AutoCloseable {
                 + "\"finish_reason\":null}]" + usageNull + "}");
         for (int i = 0; i < words.size(); i++) {
             if (model.equals("cut") && i == 2) {
-                // an upstream dying mid-stream: the connection closes without the terminating chunk
+                // an upstream dying mid-stream: the connection closes without the terminating chunk — a moment
+                // after the last event, so that a client has read the event before it sees the end (the JDK
+                // HttpClient drops bytes that arrive together with the end of a broken-off response)
+                pause(50);
                 throw new IOException("upstream replay cut the stream");
             }
             if (model.equals("slow")) {

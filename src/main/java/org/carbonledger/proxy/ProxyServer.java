@@ -98,6 +98,8 @@ public final class ProxyServer implements AutoCloseable {
             "content-length", "expect", KEY_HEADER.toLowerCase(Locale.ROOT));
     /** Methods a request may be sent again for when a kept-alive connection broke before any answer. */
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+    /** How long after its last bytes the connection of a client whose response the upstream cut off is closed. */
+    private static final long CUT_DELAY_MILLIS = 50;
     /** Non-streaming bodies are read for usage up to this size. */
     static final int JSON_CAP = 16 * 1024 * 1024;
 
@@ -781,14 +783,17 @@ public final class ProxyServer implements AutoCloseable {
             }
             String why = cause == null ? "connection closed" : cause.toString();
             Runnable cut = () -> {
-                // the client must see the same cut-off response: its connection ends without completing it
+                // the client must see the same cut-off response: its connection ends without completing it, once
+                // every byte that arrived is written — and a moment later, so that the bytes reach the client
+                // before the end of the connection does (clients such as the JDK's HttpClient drop bytes they
+                // received with the end of a connection that breaks off a response)
                 ChannelFuture w = lastWrite;
                 client.call = null;
                 down.flush();
                 if (w == null) {
                     down.close();
                 } else {
-                    w.addListener(f -> down.close());
+                    w.addListener(f -> loop.schedule(() -> down.close(), CUT_DELAY_MILLIS, TimeUnit.MILLISECONDS));
                 }
             };
             if (metered) {

@@ -31,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The proxy's upstream connections: kept alive and reused across calls, and a kept-alive connection the upstream
  * closed is never the cause of a failed call that could have gone through — a request is sent again on a new
  * connection only when that is safe (nothing of it was sent, or its method is idempotent); otherwise the client gets
- * a clear 502 and the call is recorded as failed.
+ * a clear 502 and the call is recorded as failed. And an upstream is read only as fast as the client takes the
+ * response: the proxy never buffers a whole response for a slow client.
  */
 class ProxyUpstreamConnectionsIntegrationTest extends IntegrationTest {
 
@@ -48,6 +49,7 @@ class ProxyUpstreamConnectionsIntegrationTest extends IntegrationTest {
     OpenAiReplay replay;
     RawUpstream idleClose;
     RawUpstream closeOnSecond;
+    BigUpstream big;
     ProxyServer proxy;
     Tenant tenant;
 
@@ -57,6 +59,7 @@ class ProxyUpstreamConnectionsIntegrationTest extends IntegrationTest {
         replay = new OpenAiReplay();
         idleClose = new RawUpstream(false);
         closeOnSecond = new RawUpstream(true);
+        big = new BigUpstream();
         tenant = newTenant(unique("proxy-pool"), 30);
         UUID workload = newWorkload(tenant.key(), "pool", "meta-llama/Meta-Llama-3.1-70B-Instruct", "us-east-1");
         Path routes = dir.resolve("routes.yaml");
@@ -68,7 +71,13 @@ class ProxyUpstreamConnectionsIntegrationTest extends IntegrationTest {
                     url: %s
                   close-on-second:
                     url: %s
+                  big:
+                    url: %s
                 routes:
+                  - name: big
+                    match: {pathPrefix: /big}
+                    upstream: big
+                    workload: %s
                   - name: idle-close
                     match: {pathPrefix: /idle-close}
                     upstream: idle-close
@@ -80,7 +89,8 @@ class ProxyUpstreamConnectionsIntegrationTest extends IntegrationTest {
                   - name: default
                     upstream: replay
                     workload: %s
-                """.formatted(replay.url(), idleClose.url(), closeOnSecond.url(), workload, workload, workload));
+                """.formatted(replay.url(), idleClose.url(), closeOnSecond.url(), big.url(), workload, workload, workload,
+                workload));
         proxy = proxies.start(Proxies.Settings.of(ProxyRoutes.load(routes), 0)
                 .withSpool(dir.resolve("spool"), Duration.ofMillis(200)));
     }
@@ -91,6 +101,29 @@ class ProxyUpstreamConnectionsIntegrationTest extends IntegrationTest {
         replay.close();
         idleClose.close();
         closeOnSecond.close();
+        big.close();
+    }
+
+    @Test
+    void aClientThatStopsReadingStopsTheProxyReadingTheUpstreamInsteadOfBufferingTheResponse() throws Exception {
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            client.getOutputStream().write(("GET /big/v1/files/file-1/content HTTP/1.1\r\nHost: proxy\r\n"
+                    + ProxyServer.KEY_HEADER + ": " + tenant.key() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            client.getOutputStream().flush();
+            byte[] first = client.getInputStream().readNBytes(1024);
+            assertThat(new String(first, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200 OK");
+
+            // the client reads nothing more: the upstream's writes stall once the socket buffers on the way and
+            // the proxy's bounded outbound buffer are full, far below the size of the response
+            long last = -1;
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (big.written.get() != last && System.nanoTime() < deadline) {
+                last = big.written.get();
+                Thread.sleep(1000);
+            }
+            assertThat(big.written.get()).as("bytes the upstream could write").isPositive()
+                    .isLessThan(BigUpstream.SIZE / 2);
+        }
     }
 
     @Test
@@ -154,6 +187,43 @@ class ProxyUpstreamConnectionsIntegrationTest extends IntegrationTest {
             b.header("Content-Type", "application/json");
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** An upstream that answers one large fixed-length body, as fast as its client (the proxy) reads it. */
+    static final class BigUpstream implements AutoCloseable {
+        static final long SIZE = 256L << 20;
+        final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        private final ServerSocket server;
+
+        BigUpstream() throws IOException {
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread t = new Thread(() -> {
+                try (Socket s = server.accept(); InputStream in = s.getInputStream();
+                        OutputStream out = s.getOutputStream()) {
+                    RawUpstream.readRequest(in);
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + SIZE
+                            + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    byte[] block = new byte[64 * 1024];
+                    while (written.get() < SIZE) {
+                        out.write(block);
+                        written.addAndGet(block.length);
+                    }
+                } catch (IOException e) {
+                    // the proxy closed the connection (its client went away) or the test ended
+                }
+            }, "big-upstream");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
     }
 
     /**
@@ -230,7 +300,7 @@ class ProxyUpstreamConnectionsIntegrationTest extends IntegrationTest {
         }
 
         /** Reads one request (headers and a Content-Length body); false at the end of the connection. */
-        private static boolean readRequest(InputStream in) throws IOException {
+        static boolean readRequest(InputStream in) throws IOException {
             ByteArrayOutputStream head = new ByteArrayOutputStream();
             int b;
             while ((b = in.read()) >= 0) {
