@@ -32,7 +32,10 @@ import picocli.CommandLine.Option;
  * Measures what the metering proxy adds to a call, in one run: the same OpenAI-shaped calls to a fast local upstream
  * ({@link OpenAiReplay}) directly and through the proxy — latency alternately, one call at a time (p50 and p99 of
  * each and their difference), and throughput with concurrent clients (calls per second and the ratio) — for
- * non-streaming and streaming completions. Metering is on: each proxied call is stored in a fresh embedded database
+ * non-streaming and streaming completions — twice: against an upstream that does no work (what the proxy costs on
+ * this machine's shared cores) and against one that answers after a fixed service time (an inference server's
+ * compute: the upstream, not this machine, is then the bottleneck; decision 0074). Both paths use the same client.
+ * Metering is on: each proxied call is stored in a fresh embedded database
  * (on the same cores), unless {@code --no-storage} discards the records to isolate the forwarding.
  */
 @Command(name = "benchmark-proxy", mixinStandardHelpOptions = true,
@@ -47,6 +50,19 @@ class ProxyBenchmarkCommand implements Callable<Integer> {
 
     @Option(names = "--concurrency", description = "concurrent clients for throughput (default ${DEFAULT-VALUE})")
     int concurrency = 8;
+
+    @Option(names = "--upstream-service-ms", description = "service time of the second upstream, in ms: it "
+            + "answers every call (a stream: its first event) after it, as an inference server's compute would "
+            + "(default ${DEFAULT-VALUE})")
+    int serviceMillis = 20;
+
+    @Option(names = "--service-calls", description = "calls per mode and path for latency against the upstream "
+            + "with service time (default ${DEFAULT-VALUE})")
+    int serviceCalls = 400;
+
+    @Option(names = "--service-concurrency", description = "concurrent clients for throughput against the upstream "
+            + "with service time (default ${DEFAULT-VALUE})")
+    int serviceConcurrency = 32;
 
     @Option(names = "--no-storage", description = "discard metering records instead of storing them (isolates the "
             + "forwarding from the database work, which shares the machine)")
@@ -68,6 +84,7 @@ class ProxyBenchmarkCommand implements Callable<Integer> {
         Logging.quiet();
         Path dir = dataDir != null ? dataDir : Files.createTempDirectory("carbonledger-benchmark-proxy");
         try (OpenAiReplay upstream = new OpenAiReplay();
+                OpenAiReplay serving = new OpenAiReplay(java.time.Duration.ofMillis(serviceMillis));
                 ConfigurableApplicationContext context = Launcher.start("--spring.main.web-application-type=none",
                         "--carbonledger.data-dir=" + dir.toAbsolutePath(), "--logging.level.root=WARN")) {
             Tenants.Created tenant = context.getBean(Tenants.class).create("benchmark",
@@ -76,44 +93,79 @@ class ProxyBenchmarkCommand implements Callable<Integer> {
                     new Workloads.Registration("bench", "meta-llama/Meta-Llama-3.1-70B-Instruct", null, "H100", 4,
                             "us-east-1", null, null));
             Path routes = dir.resolve("benchmark-routes.yaml");
-            Files.writeString(routes, "upstreams:\n  replay:\n    url: " + upstream.url() + "\nroutes:\n"
+            Files.writeString(routes, "upstreams:\n  replay:\n    url: " + upstream.url() + "\n  serving:\n"
+                    + "    url: " + serving.url() + "\nroutes:\n"
+                    + "  - name: serving\n    match: {pathPrefix: /serving}\n    upstream: serving\n    workload: "
+                    + workload.id() + "\n"
                     + "  - name: default\n    upstream: replay\n    workload: " + workload.id() + "\n");
             Proxies proxies = context.getBean(Proxies.class);
             Proxies.Settings settings = Proxies.Settings.of(ProxyRoutes.load(routes), 0);
             try (ProxyServer proxy = noStorage ? proxies.start(settings, calls -> { }) : proxies.start(settings)) {
+                // one client for both paths: direct and proxied calls differ only in the URL they go to
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-                String direct = upstream.url() + "/v1/chat/completions";
-                String proxied = "http://127.0.0.1:" + proxy.port() + "/v1/chat/completions";
+                String proxyUrl = "http://127.0.0.1:" + proxy.port();
                 out.printf("machine: %d cores, %s %s, Java %s; metering records %s%n",
                         Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"),
                         System.getProperty("os.arch"), System.getProperty("java.version"),
                         noStorage ? "journalled, then discarded (--no-storage)"
                                 : "journalled, then stored in the embedded database");
-                out.println("| calls | direct p50 | direct p99 | proxy p50 | proxy p99 | added p50 | added p99 | "
-                        + "direct calls/s | proxy calls/s | ratio |");
-                out.println("|---|---|---|---|---|---|---|---|---|---|");
-                for (String[] mode : new String[][] {{"non-streaming", CHAT}, {"streaming (SSE, usage chunk)",
-                        STREAM}}) {
-                    HttpRequest d = request(direct, mode[1], tenant.apiKey());
-                    HttpRequest p = request(proxied, mode[1], tenant.apiKey());
-                    latency(http, d, p, Math.max(500, calls / 3)); // warm-up
-                    long[][] lat = latency(http, d, p, calls);
-                    double directRps = 0;
-                    double proxyRps = 0;
-                    for (int round = 0; round < 2; round++) {
-                        directRps += throughput(http, d);
-                        proxyRps += throughput(http, p);
-                    }
-                    double[] ds = percentiles(lat[0]);
-                    double[] ps = percentiles(lat[1]);
-                    out.printf("| %s | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.0f | %.0f | "
-                            + "%.1f %% |%n", mode[0], ds[0], ds[1], ps[0], ps[1], ps[0] - ds[0], ps[1] - ds[1],
-                            directRps / 2, proxyRps / 2, 100 * proxyRps / directRps);
-                }
+                out.printf("%nupstream without work (answers at once); %d calls for latency, %d clients for "
+                        + "throughput:%n", calls, concurrency);
+                table(http, proxy, upstream.url() + "/v1/chat/completions", proxyUrl + "/v1/chat/completions",
+                        tenant.apiKey(), calls, concurrency);
+                out.printf("%nupstream with a service time of %d ms per call; %d calls for latency, %d clients for "
+                        + "throughput:%n", serviceMillis, serviceCalls, serviceConcurrency);
+                table(http, proxy, serving.url() + "/serving/v1/chat/completions",
+                        proxyUrl + "/serving/v1/chat/completions", tenant.apiKey(), serviceCalls,
+                        serviceConcurrency);
                 out.printf("calls sent again after the server closed a kept-alive connection: %d%n", RESENT.get());
             }
         }
         return 0;
+    }
+
+    /** Latency and throughput, direct and proxied, non-streaming and streaming: one table. */
+    private void table(HttpClient http, ProxyServer proxy, String direct, String proxied, String key, int n,
+            int clients) throws Exception {
+        out.println("| calls | direct p50 | direct p99 | proxy p50 | proxy p99 | added p50 | added p99 | "
+                + "direct calls/s | proxy calls/s | ratio |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|");
+        for (String[] mode : new String[][] {{"non-streaming", CHAT}, {"streaming (SSE, usage chunk)", STREAM}}) {
+            HttpRequest d = request(direct, mode[1], key);
+            HttpRequest p = request(proxied, mode[1], key);
+            drained(proxy);
+            latency(http, d, p, Math.max(100, n / 3)); // warm-up
+            long[][] lat = latency(http, d, p, n);
+            double directRps = 0;
+            double proxyRps = 0;
+            for (int round = 0; round < 2; round++) {
+                directRps += throughput(http, d, clients);
+                proxyRps += throughput(http, p, clients);
+            }
+            double[] ds = percentiles(lat[0]);
+            double[] ps = percentiles(lat[1]);
+            out.printf("| %s | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.0f | %.0f | "
+                    + "%.1f %% |%n", mode[0], ds[0], ds[1], ps[0], ps[1], ps[0] - ds[0], ps[1] - ds[1],
+                    directRps / 2, proxyRps / 2, 100 * proxyRps / directRps);
+            out.flush();
+        }
+    }
+
+    /**
+     * Waits until the records of earlier rounds are stored, so that a measurement does not share the cores with the
+     * storing of another's backlog; prints how long that took.
+     */
+    private void drained(ProxyServer proxy) throws InterruptedException {
+        long t0 = System.nanoTime();
+        long deadline = t0 + java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+        while (!proxy.meteringIdle() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        double waited = (System.nanoTime() - t0) / 1e9;
+        if (waited >= 1) {
+            out.printf("(waited %.0f s for the metering records of the earlier rounds to be stored%s)%n", waited,
+                    proxy.meteringIdle() ? "" : "; still not all stored");
+        }
     }
 
     private static HttpRequest request(String url, String body, String key) {
@@ -160,7 +212,7 @@ class ProxyBenchmarkCommand implements Callable<Integer> {
     }
 
     /** Calls per second with {@code concurrency} clients calling back to back for {@code seconds}. */
-    private double throughput(HttpClient http, HttpRequest request) throws Exception {
+    private double throughput(HttpClient http, HttpRequest request, int concurrency) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);
         AtomicBoolean stop = new AtomicBoolean();
         List<Future<Long>> counts = new ArrayList<>();

@@ -21,7 +21,8 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code slow} (answers after 300 ms, streams with pauses), {@code error-400}, {@code error-503}, {@code cut} (closes
  * the connection after two events), {@code long} (200 events, 20 ms apart); any other model answers at once.
  * {@code "stream": true} streams server-sent events, with a final usage chunk when
- * {@code stream_options.include_usage} is true. The completion id is {@code chatcmpl-<X-Replay-Id>} when the request
+ * {@code stream_options.include_usage} is true. A service time given to the constructor delays every answer by it
+ * (the benchmark's stand-in for an inference server's compute). The completion id is {@code chatcmpl-<X-Replay-Id>} when the request
  * has that header, so two calls with the same header get byte-identical answers.
  */
 public final class OpenAiReplay implements AutoCloseable {
@@ -46,8 +47,19 @@ public final class OpenAiReplay implements AutoCloseable {
         return t;
     });
     private final AtomicLong sequence = new AtomicLong();
+    private final java.util.Set<String> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final long serviceMillis;
 
     public OpenAiReplay() {
+        this(java.time.Duration.ZERO);
+    }
+
+    /**
+     * A replay that answers every call after {@code serviceTime} (a stream: its first event), as an inference
+     * server's compute would; the behaviours selected by model add their own pauses.
+     */
+    public OpenAiReplay(java.time.Duration serviceTime) {
+        this.serviceMillis = serviceTime.toMillis();
         try {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
         } catch (IOException e) {
@@ -72,7 +84,16 @@ public final class OpenAiReplay implements AutoCloseable {
         threads.shutdownNow();
     }
 
+    /** How many client connections (distinct client address and port) have sent calls. */
+    public int connections() {
+        return connections.size();
+    }
+
     private void handle(HttpExchange ex) throws IOException {
+        connections.add(String.valueOf(ex.getRemoteAddress()));
+        if (serviceMillis > 0) {
+            pause(serviceMillis);
+        }
         byte[] request;
         try (InputStream in = ex.getRequestBody()) {
             request = in.readAllBytes();
@@ -144,7 +165,10 @@ public final class OpenAiReplay implements AutoCloseable {
                 + "\"finish_reason\":null}]" + usageNull + "}");
         for (int i = 0; i < words.size(); i++) {
             if (model.equals("cut") && i == 2) {
-                // an upstream dying mid-stream: the connection closes without the terminating chunk
+                // an upstream dying mid-stream: the connection closes without the terminating chunk — a moment
+                // after the last event, so that a client has read the event before it sees the end (the JDK
+                // HttpClient drops bytes that arrive together with the end of a broken-off response)
+                pause(50);
                 throw new IOException("upstream replay cut the stream");
             }
             if (model.equals("slow")) {

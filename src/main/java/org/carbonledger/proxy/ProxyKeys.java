@@ -35,6 +35,13 @@ final class ProxyKeys {
         this.ttlNanos = ttl.toNanos();
     }
 
+    /** The cached outcome for a key while it is fresh, else null (then {@link #resolve} may ask storage). */
+    Holder cached(String key) {
+        Cached cached = cache.get(ProxyServer.hex(KeyHolders.hash(key)));
+        return cached != null && System.nanoTime() - cached.expiresAtNanos() < 0 ? cached.holder() : null;
+    }
+
+    /** The outcome for a key; may ask storage (blocking) when the cache has no fresh answer. */
     Holder resolve(String key) {
         byte[] hash = KeyHolders.hash(key);
         String hex = ProxyServer.hex(hash);

@@ -49,15 +49,17 @@ final class UsageTap {
             }
             return;
         }
-        for (int i = off; i < off + len; i++) {
-            byte b = bytes[i];
-            if (b == '\n') {
+        int start = off;
+        int end = off + len;
+        for (int i = off; i < end; i++) {
+            if (bytes[i] == '\n') {
+                buffer.write(bytes, start, i - start);
                 line(buffer.toString(StandardCharsets.UTF_8));
                 buffer.reset();
-            } else {
-                buffer.write(b);
+                start = i + 1;
             }
         }
+        buffer.write(bytes, start, end - start);
     }
 
     /** Call when the body is complete (or cut off): parses what is left. */
