@@ -133,16 +133,92 @@ public class GridFactors implements GridRegions {
                  where tenant_id = ? and region = ? and period_start <= ? and period_end > ?""")
                 .params(tenantId, location.region(), day, day)
                 .query((rs, n) -> new Covered(rs.getBigDecimal("c"), rs.getBigDecimal("w"))).single();
-        BigDecimal coverage = covered.coverage().min(BigDecimal.ONE);
         Optional<BigDecimal> residual = jdbc.sql("""
                 select gco2e_per_kwh from emission_factors
                  where region = ? and basis = 'MARKET' and valid_from <= ? and (valid_to is null or valid_to > ?)
                  order by valid_from desc, (status = 'FINAL') desc, imported_at desc, id limit 1""")
                 .params(location.region(), Timestamp.from(at), Timestamp.from(at))
                 .query(BigDecimal.class).optional();
+        return market(covered.coverage(), covered.weighted(), residual, location);
+    }
+
+    /** Coverage-weighted instruments, and the residual mix (or the location-based factor) for the rest. */
+    private static Market market(BigDecimal coverageSum, BigDecimal weighted, Optional<BigDecimal> residual,
+            Factor location) {
+        BigDecimal coverage = coverageSum.min(BigDecimal.ONE);
         BigDecimal uncovered = BigDecimal.ONE.subtract(coverage);
-        BigDecimal intensity = covered.weighted().add(uncovered.multiply(residual.orElse(location.gco2ePerKwh())));
+        BigDecimal intensity = weighted.add(uncovered.multiply(residual.orElse(location.gco2ePerKwh())));
         return new Market(intensity, coverage, residual.isPresent() ? "RESIDUAL_MIX" : "LOCATION");
+    }
+
+    /** A location-based factor and the instant a request ended: the key of its market-based figure. */
+    public record LocatedAt(Factor location, Instant at) {
+    }
+
+    /**
+     * {@link #marketBased(UUID, Factor, Instant)} for many keys of one tenant with two queries whatever their number:
+     * the instruments of the distinct (region, day) pairs and the residual mixes of the distinct (region, instant)
+     * pairs.
+     */
+    public Map<LocatedAt, Market> marketBased(UUID tenantId, java.util.Collection<LocatedAt> keys) {
+        List<LocatedAt> distinct = List.copyOf(new java.util.LinkedHashSet<>(keys));
+        if (distinct.isEmpty()) {
+            return Map.of();
+        }
+        record RegionDay(String region, java.time.LocalDate day) {
+        }
+        List<RegionDay> days = List.copyOf(new java.util.LinkedHashSet<>(distinct.stream()
+                .map(k -> new RegionDay(k.location().region(),
+                        java.time.LocalDate.ofInstant(k.at(), java.time.ZoneOffset.UTC)))
+                .toList()));
+        List<RegionAt> instants = List.copyOf(new java.util.LinkedHashSet<>(distinct.stream()
+                .map(k -> new RegionAt(k.location().region(), k.at())).toList()));
+        Map<RegionDay, BigDecimal[]> covered = new java.util.HashMap<>();
+        Map<RegionAt, BigDecimal> residual = new java.util.HashMap<>();
+        template.execute((ConnectionCallback<Void>) con -> {
+            try (PreparedStatement ps = con.prepareStatement("""
+                    select t.ord, coalesce(sum(i.coverage), 0) as c, coalesce(sum(i.coverage * i.gco2e_per_kwh), 0) as w
+                      from unnest(?::text[], ?::date[]) with ordinality as t (region, day, ord)
+                      left join energy_attribute_instruments i
+                             on i.tenant_id = ? and i.region = t.region and i.period_start <= t.day
+                            and i.period_end > t.day
+                     group by t.ord""")) {
+                ps.setArray(1, con.createArrayOf("text", days.stream().map(RegionDay::region).toArray()));
+                ps.setArray(2, con.createArrayOf("text", days.stream().map(d -> d.day().toString()).toArray()));
+                ps.setObject(3, tenantId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        covered.put(days.get(rs.getInt("ord") - 1),
+                                new BigDecimal[] {rs.getBigDecimal("c"), rs.getBigDecimal("w")});
+                    }
+                }
+            }
+            try (PreparedStatement ps = con.prepareStatement("""
+                    select t.ord, f.gco2e_per_kwh
+                      from unnest(?::text[], ?::timestamptz[]) with ordinality as t (region, at, ord)
+                     cross join lateral (
+                       select gco2e_per_kwh from emission_factors
+                        where region = t.region and basis = 'MARKET' and valid_from <= t.at
+                          and (valid_to is null or valid_to > t.at)
+                        order by valid_from desc, (status = 'FINAL') desc, imported_at desc, id limit 1) f""")) {
+                ps.setArray(1, con.createArrayOf("text", instants.stream().map(RegionAt::region).toArray()));
+                ps.setArray(2, con.createArrayOf("text", instants.stream().map(k -> k.at().toString()).toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        residual.put(instants.get(rs.getInt("ord") - 1), rs.getBigDecimal("gco2e_per_kwh"));
+                    }
+                }
+            }
+            return null;
+        });
+        Map<LocatedAt, Market> result = new java.util.HashMap<>(distinct.size() * 2);
+        for (LocatedAt k : distinct) {
+            BigDecimal[] c = covered.get(new RegionDay(k.location().region(),
+                    java.time.LocalDate.ofInstant(k.at(), java.time.ZoneOffset.UTC)));
+            result.put(k, market(c[0], c[1], Optional.ofNullable(residual.get(new RegionAt(k.location().region(),
+                    k.at()))), k.location()));
+        }
+        return result;
     }
 
     /** A marginal signal (WattTime MOER) valid at an instant, converted to gCO2e/kWh, with its provenance. */
@@ -162,6 +238,39 @@ public class GridFactors implements GridRegions {
                         rs.getTimestamp("valid_to").toInstant(), rs.getBigDecimal("gco2e_per_kwh"),
                         rs.getString("model_version")))
                 .optional();
+    }
+
+    /**
+     * {@link #marginal(String, Instant)} for many (region, instant) keys with one query; keys without a signal are
+     * absent.
+     */
+    public Map<RegionAt, Marginal> marginal(java.util.Collection<RegionAt> keys) {
+        List<RegionAt> distinct = List.copyOf(new java.util.LinkedHashSet<>(keys));
+        if (distinct.isEmpty()) {
+            return Map.of();
+        }
+        Map<RegionAt, Marginal> result = new java.util.HashMap<>();
+        template.execute((ConnectionCallback<Void>) con -> {
+            try (PreparedStatement ps = con.prepareStatement("""
+                    select t.ord, m.* from unnest(?::text[], ?::timestamptz[]) with ordinality as t (region, at, ord)
+                     cross join lateral (
+                       select id, provider, zone, signal_type, point_time, valid_to, gco2e_per_kwh, model_version
+                         from marginal_signals where region = t.region and point_time <= t.at and valid_to > t.at
+                        order by point_time desc, model_version desc, fetched_at desc limit 1) m""")) {
+                ps.setArray(1, con.createArrayOf("text", distinct.stream().map(RegionAt::region).toArray()));
+                ps.setArray(2, con.createArrayOf("text", distinct.stream().map(k -> k.at().toString()).toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        result.put(distinct.get(rs.getInt("ord") - 1), new Marginal(rs.getObject("id", UUID.class),
+                                rs.getString("provider"), rs.getString("zone"), rs.getString("signal_type"),
+                                rs.getTimestamp("point_time").toInstant(), rs.getTimestamp("valid_to").toInstant(),
+                                rs.getBigDecimal("gco2e_per_kwh"), rs.getString("model_version")));
+                    }
+                }
+            }
+            return null;
+        });
+        return result;
     }
 
     public BigDecimal defaultPue(String provider) {

@@ -66,8 +66,9 @@ public class EmissionsRecorder {
 
     /**
      * The batch's records with a fixed number of statements whatever its size: one occupancy query for all its
-     * requests, one location-based factor query for its distinct (region, instant) pairs, the market-based and
-     * marginal figures once per distinct key, and one insert of all its records.
+     * requests, one location-based factor query for its distinct (region, instant) pairs, two queries for their
+     * market-based figures (instruments per region and day, residual mixes per region and instant), one for their
+     * marginal signals, and one insert of all its records.
      */
     @EventListener
     void on(RequestsMetered event) {
@@ -81,16 +82,22 @@ public class EmissionsRecorder {
             keys.add(new GridFactors.RegionAt(request.workload().region(), request.endedAt()));
         }
         Map<GridFactors.RegionAt, GridFactors.Factor> located = factors.locationBased(keys);
-        Lookups lookups = new Memoised(factors);
+        List<GridFactors.LocatedAt> marketKeys = new ArrayList<>(requests.size());
+        for (int k = 0; k < requests.size(); k++) {
+            GridFactors.Factor factor = located.get(keys.get(k));
+            if (factor == null) {
+                throw new IllegalStateException("no grid factor for region " + requests.get(k).workload().region()
+                        + " at " + requests.get(k).endedAt());
+            }
+            marketKeys.add(new GridFactors.LocatedAt(factor, requests.get(k).endedAt()));
+        }
+        Lookups lookups = new Prefetched(event.tenantId(), factors.marketBased(event.tenantId(), marketKeys),
+                factors.marginal(keys));
         List<Row> rows = new ArrayList<>(requests.size());
         for (int k = 0; k < requests.size(); k++) {
             MeteredRequest request = requests.get(k);
             Workload workload = request.workload();
             GridFactors.Factor factor = located.get(keys.get(k));
-            if (factor == null) {
-                throw new IllegalStateException("no grid factor for region " + workload.region() + " at "
-                        + request.endedAt());
-            }
             Calculation c = complete(workload, estimateGpu(workload, request.inputTokens(), request.outputTokens(),
                     occupancies.get(k)), factor, request.endedAt(), EstimatorV1.VERSION, "ESTIMATED", lookups);
             rows.add(new Row(request.id(), 1, c));
@@ -102,7 +109,7 @@ public class EmissionsRecorder {
     public record Row(UUID inferenceRequestId, int version, Calculation calculation) {
     }
 
-    /** The market-based and marginal figures a calculation needs; per batch they are memoised by their key. */
+    /** The market-based and marginal figures a calculation needs; a batch loads them all beforehand. */
     private interface Lookups {
         GridFactors.Market market(UUID tenantId, GridFactors.Factor location, Instant at);
 
@@ -121,28 +128,22 @@ public class EmissionsRecorder {
         }
     }
 
-    private static final class Memoised implements Lookups {
-        private record MarketKey(UUID tenantId, GridFactors.Factor location, Instant at) {
-        }
-
-        private final GridFactors factors;
-        private final Map<MarketKey, GridFactors.Market> markets = new HashMap<>();
-        private final Map<GridFactors.RegionAt, Optional<GridFactors.Marginal>> marginals = new HashMap<>();
-
-        Memoised(GridFactors factors) {
-            this.factors = factors;
-        }
-
+    /** The market-based and marginal figures of a whole batch, loaded with one query each before it is computed. */
+    private record Prefetched(UUID tenantId, Map<GridFactors.LocatedAt, GridFactors.Market> markets,
+            Map<GridFactors.RegionAt, GridFactors.Marginal> marginals) implements Lookups {
         @Override
-        public GridFactors.Market market(UUID tenantId, GridFactors.Factor location, Instant at) {
-            return markets.computeIfAbsent(new MarketKey(tenantId, location, at),
-                    k -> factors.marketBased(tenantId, location, at));
+        public GridFactors.Market market(UUID tenant, GridFactors.Factor location, Instant at) {
+            GridFactors.Market market = tenant.equals(tenantId) ? markets.get(new GridFactors.LocatedAt(location, at))
+                    : null;
+            if (market == null) {
+                throw new IllegalStateException("no market-based figure loaded for " + location.region() + " at " + at);
+            }
+            return market;
         }
 
         @Override
         public Optional<GridFactors.Marginal> marginal(String region, Instant at) {
-            return marginals.computeIfAbsent(new GridFactors.RegionAt(region, at),
-                    k -> factors.marginal(region, at));
+            return Optional.ofNullable(marginals.get(new GridFactors.RegionAt(region, at)));
         }
     }
 

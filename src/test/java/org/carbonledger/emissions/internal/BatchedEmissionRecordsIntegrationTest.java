@@ -60,6 +60,13 @@ class BatchedEmissionRecordsIntegrationTest extends IntegrationTest {
         assertThat(instrument.status()).as(instrument.toString()).isEqualTo(201);
 
         Instant h = HOUR.plusSeconds(3599); // 03:59:59, the hourly factor's last second
+        // a marginal signal of the other region for the five minutes around h, so some of the batch get one
+        jdbc.sql("""
+                insert into marginal_signals (id, provider, region, zone, signal_type, point_time, valid_to, value,
+                                              units, gco2e_per_kwh, model_version, fetched_at)
+                values (gen_random_uuid(), 'watttime', ?, 'SE', 'co2_moer', ?, ?, 900, 'lbs_co2_per_mwh', 408.233,
+                        ?, now())""").params(OTHER_REGION, java.sql.Timestamp.from(h.minusSeconds(60)),
+                java.sql.Timestamp.from(h.plusSeconds(240)), unique("model")).update();
         // stored before the batch: it overlaps the batch's requests on workload a and counts in their occupancy
         Req earlier = new Req("earlier", a, 300, 200, h.minusSeconds(30), h.minusSeconds(5));
         assertThat(ingest(tenant.key(), List.of(earlier.body())).status()).isEqualTo(200);
@@ -130,6 +137,11 @@ class BatchedEmissionRecordsIntegrationTest extends IntegrationTest {
         assertThat(factorIds).hasSize(3);
         assertThat(occupancies).contains(new BigDecimal("64.000"));
         assertThat(occupancies.size()).isGreaterThanOrEqualTo(4);
+        // the marginal signal reached exactly the requests of the other region that ended inside it
+        assertThat(jdbc.sql("""
+                select count(*) from emission_records e join inference_requests q on q.id = e.inference_request_id
+                 where q.tenant_id = ? and e.marginal_signal_id is not null""").param(tenant.id())
+                .query(Long.class).single()).isEqualTo(4L);
         // the instrument covers the other region only
         assertThat(jdbc.sql("""
                 select count(*) from emission_records e join inference_requests q on q.id = e.inference_request_id
