@@ -72,4 +72,22 @@ public final class KafkaLag implements AutoCloseable {
     public void close() {
         admin.close();
     }
+
+    private static KafkaLag shared;
+    private static String sharedBootstrap;
+
+    /**
+     * Returns when the {@link KafkaTransport} test context's consumers have stored everything produced to its topic:
+     * one lag reader per broker, shared by the test classes of that context.
+     */
+    public static synchronized void awaitTestContextStored(String bootstrapServers) {
+        if (shared == null || !bootstrapServers.equals(sharedBootstrap)) {
+            if (shared != null) {
+                shared.close();
+            }
+            shared = new KafkaLag(bootstrapServers, KafkaTransport.TOPIC, KafkaTransport.GROUP);
+            sharedBootstrap = bootstrapServers;
+        }
+        shared.awaitZero(Duration.ofSeconds(30));
+    }
 }

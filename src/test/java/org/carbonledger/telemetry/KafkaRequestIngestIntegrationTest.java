@@ -1,7 +1,5 @@
 package org.carbonledger.telemetry;
 
-import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Value;
 
@@ -14,30 +12,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 @KafkaTransport
 class KafkaRequestIngestIntegrationTest extends RequestIngestContract {
 
-    private static KafkaLag lag;
-
     @Value("${spring.kafka.bootstrap-servers}")
     String bootstrapServers;
 
     @Override
     protected void awaitStored() {
-        if (lag == null) {
-            lag = new KafkaLag(bootstrapServers, KafkaTransport.TOPIC, KafkaTransport.GROUP);
-        }
-        lag.awaitZero(Duration.ofSeconds(30));
+        KafkaLag.awaitTestContextStored(bootstrapServers);
     }
 
     @Override
     protected boolean inFlightDuplicatesAnsweredOnce() {
         return false;
-    }
-
-    @AfterAll
-    static void closeAdmin() {
-        if (lag != null) {
-            lag.close();
-            lag = null;
-        }
     }
 
     @Test
