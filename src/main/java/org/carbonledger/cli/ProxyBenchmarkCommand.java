@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
  * (on the same cores), unless {@code --no-storage} discards the records to isolate the forwarding.
  */
 @Command(name = "benchmark-proxy", mixinStandardHelpOptions = true,
-        description = "Benchmark the metering proxy against direct calls to a local upstream stub.")
+        description = "Benchmark the metering proxy against direct calls to local upstreams replaying OpenAI-shaped responses.")
 class ProxyBenchmarkCommand implements Callable<Integer> {
 
     @Option(names = "--calls", description = "calls per mode and path for latency (default ${DEFAULT-VALUE})")

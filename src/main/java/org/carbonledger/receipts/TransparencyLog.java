@@ -89,10 +89,10 @@ public class TransparencyLog {
             appendEmissionRecordsNow(recordIds);
             return;
         }
-        PendingEmissionRecords pending =
-                (PendingEmissionRecords) TransactionSynchronizationManager.getResource(PENDING);
+        @SuppressWarnings("unchecked")
+        List<UUID> pending = (List<UUID>) TransactionSynchronizationManager.getResource(PENDING);
         if (pending == null) {
-            PendingEmissionRecords gathered = new PendingEmissionRecords();
+            List<UUID> gathered = new ArrayList<>();
             TransactionSynchronizationManager.bindResource(PENDING, gathered);
             TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
                 @Override
@@ -107,15 +107,10 @@ public class TransparencyLog {
             });
             pending = gathered;
         }
-        pending.ids.addAll(recordIds);
+        pending.addAll(recordIds);
     }
 
-    /** Emission record versions of the current transaction not appended yet. */
-    private static final class PendingEmissionRecords {
-        final List<UUID> ids = new ArrayList<>();
-    }
-
-    /** Transaction resource key of {@link PendingEmissionRecords}. */
+    /** Transaction resource key of the emission record versions of the transaction not appended yet. */
     private static final Object PENDING = new Object();
 
     /** Appends what the current transaction gathered, if anything; every other use of the log calls this first. */
@@ -123,11 +118,11 @@ public class TransparencyLog {
         if (!TransactionSynchronizationManager.isSynchronizationActive()) {
             return;
         }
-        PendingEmissionRecords pending =
-                (PendingEmissionRecords) TransactionSynchronizationManager.getResource(PENDING);
-        if (pending != null && !pending.ids.isEmpty()) {
-            List<UUID> ids = List.copyOf(pending.ids);
-            pending.ids.clear();
+        @SuppressWarnings("unchecked")
+        List<UUID> pending = (List<UUID>) TransactionSynchronizationManager.getResource(PENDING);
+        if (pending != null && !pending.isEmpty()) {
+            List<UUID> ids = List.copyOf(pending);
+            pending.clear();
             appendEmissionRecordsNow(ids);
         }
     }
@@ -309,7 +304,7 @@ public class TransparencyLog {
 
     /**
      * The audit path of leaf {@code index} in the tree of the first {@code size} leaves, read in one round trip:
-     * the proof is first walked with placeholder hashes to learn which stored subtrees (log_nodes) and leaf-hash
+     * the proof is first walked with all-zero hashes to learn which stored subtrees (log_nodes) and leaf-hash
      * ranges it needs, those are fetched by a single query, and the proof is then computed from them. Anything
      * the query did not answer is read through {@link #hashSource()}, so the result is always that of
      * {@link Merkle#inclusionProof} over the stored tree.
@@ -349,7 +344,8 @@ public class TransparencyLog {
                     select -1, l.leaf_index, l.leaf_hash
                       from unnest(cast(? as bigint[]), cast(? as bigint[])) as r(lo, hi)
                       join log_leaves l on l.leaf_index >= r.lo and l.leaf_index < r.hi""")
-                    .params(pgArray(plan.levels), pgArray(plan.starts), pgArray(plan.from), pgArray(plan.to))
+                    .params(plan.levels.toArray(Integer[]::new), plan.starts.toArray(Long[]::new),
+                            plan.from.toArray(Long[]::new), plan.to.toArray(Long[]::new))
                     .query(rs -> {
                         int level = rs.getInt(1);
                         if (level < 0) {
@@ -387,9 +383,9 @@ public class TransparencyLog {
     private record NodeKey(int level, long start) {
     }
 
-    /** Walks a proof with placeholder hashes, noting the stored subtrees and leaf-hash ranges it reads. */
+    /** Walks a proof with all-zero hashes, noting the stored subtrees and leaf-hash ranges it reads. */
     private static final class Plan implements Merkle.HashSource {
-        private static final byte[] PLACEHOLDER = new byte[Merkle.HASH_BYTES];
+        private static final byte[] ZERO_HASH = new byte[Merkle.HASH_BYTES];
         final List<Integer> levels = new ArrayList<>();
         final List<Long> starts = new ArrayList<>();
         final List<Long> from = new ArrayList<>();
@@ -405,7 +401,7 @@ public class TransparencyLog {
             from.add(lo);
             to.add(hi);
             for (long i = lo; i < hi; i++) {
-                sink.accept(PLACEHOLDER);
+                sink.accept(ZERO_HASH);
             }
         }
 
@@ -416,7 +412,7 @@ public class TransparencyLog {
             }
             levels.add(level);
             starts.add(start);
-            return PLACEHOLDER;
+            return ZERO_HASH;
         }
     }
 
@@ -424,14 +420,6 @@ public class TransparencyLog {
         PlanTooLarge() {
             super(null, null, false, false);
         }
-    }
-
-    private static String pgArray(List<? extends Number> values) {
-        StringBuilder s = new StringBuilder("{");
-        for (int i = 0; i < values.size(); i++) {
-            s.append(i == 0 ? "" : ",").append(values.get(i));
-        }
-        return s.append('}').toString();
     }
 
     /** The root of the first {@code size} leaves, recomputed from the stored tree. */

@@ -13,7 +13,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.carbonledger.shared.web.ApiProblem;
@@ -111,10 +110,10 @@ public class RequestIngest {
     /**
      * The judgement of a batch before anything is stored: {@code results} holds the rejected items and the in-batch
      * duplicates (null elsewhere); {@code firstIndexByRequestId} the index of the first valid occurrence of each
-     * requestId, in batch order; {@code workloadsById} the workloads looked up.
+     * requestId, in batch order; {@code workloadsById} the tenant's workloads the batch names (absent: unknown).
      */
     public record Checked(ItemResult[] results, Map<String, Integer> firstIndexByRequestId,
-            Map<UUID, Optional<Workload>> workloadsById, Instant receivedAt) {
+            Map<UUID, Workload> workloadsById, Instant receivedAt) {
 
         /** The items to store, one per requestId. */
         public List<Item> toStore(List<Candidate> candidates) {
@@ -167,18 +166,14 @@ public class RequestIngest {
                 named.add(c.item().workloadId());
             }
         }
-        Map<UUID, Workload> found = workloads.findAll(tenantId, named);
-        Map<UUID, Optional<Workload>> workloadsById = new HashMap<>();
-        for (UUID id : named) {
-            workloadsById.put(id, Optional.ofNullable(found.get(id)));
-        }
+        Map<UUID, Workload> workloadsById = workloads.findAll(tenantId, named);
         ItemResult[] results = new ItemResult[candidates.size()];
         List<Integer> valid = new ArrayList<>(candidates.size());
         for (int i = 0; i < candidates.size(); i++) {
             Candidate c = candidates.get(i);
             Rejection rejection = c == null ? new Rejection("", "the record is null") : c.rejection();
             if (rejection == null) {
-                rejection = validate(tenantId, c.item(), workloadsById, now);
+                rejection = validate(c.item(), workloadsById, now);
                 if (rejection != null && !recordPath.isEmpty()) {
                     rejection = new Rejection(recordPath + "." + rejection.field(), rejection.reason());
                 }
@@ -194,7 +189,7 @@ public class RequestIngest {
         }
         for (int i : withoutGridFactor(candidates, valid, workloadsById)) {
             Item item = candidates.get(i).item();
-            String region = workloadsById.get(item.workloadId()).orElseThrow().region();
+            String region = workloadsById.get(item.workloadId()).region();
             String field = itemPrefix + "[" + i + "]." + (recordPath.isEmpty() ? "" : recordPath + ".") + "endedAt";
             results[i] = new ItemResult(i, item.requestId(), Outcome.REJECTED, field, "no grid emission factor for "
                     + "region " + region + " is valid at " + item.endedAt());
@@ -283,7 +278,7 @@ public class RequestIngest {
         Checked checked = check(tenantId, candidates, itemPrefix, recordPath);
         List<Item> items = checked.toStore(candidates);
         Set<String> inserted = store(tenantId, items, source, checked.receivedAt(),
-                id -> checked.workloadsById().get(id).orElseThrow());
+                checked.workloadsById()::get);
         Map<String, Outcome> status = new HashMap<>(items.size() * 2);
         for (Item item : items) {
             status.put(item.requestId(), inserted.contains(item.requestId()) ? Outcome.ACCEPTED : Outcome.DUPLICATE);
@@ -350,7 +345,7 @@ public class RequestIngest {
      * modules, decision 0014), with the criteria of {@code GridFactors.locationBased}.
      */
     private List<Integer> withoutGridFactor(List<Candidate> candidates, List<Integer> indexes,
-            Map<UUID, Optional<Workload>> workloadsById) {
+            Map<UUID, Workload> workloadsById) {
         if (indexes.isEmpty()) {
             return List.of();
         }
@@ -358,7 +353,7 @@ public class RequestIngest {
         Object[] at = new Object[indexes.size()];
         for (int k = 0; k < indexes.size(); k++) {
             Item item = candidates.get(indexes.get(k)).item();
-            region[k] = workloadsById.get(item.workloadId()).orElseThrow().region();
+            region[k] = workloadsById.get(item.workloadId()).region();
             at[k] = item.endedAt().toString();
         }
         List<Integer> missing = jdbc.execute((ConnectionCallback<List<Integer>>) con -> {
@@ -389,7 +384,7 @@ public class RequestIngest {
         return con.createArrayOf(type, values);
     }
 
-    private Rejection validate(UUID tenantId, Item item, Map<UUID, Optional<Workload>> workloadsById, Instant now) {
+    private Rejection validate(Item item, Map<UUID, Workload> workloadsById, Instant now) {
         if (item.requestId() == null || item.requestId().isBlank()) {
             return new Rejection("requestId", "requestId is required");
         }
@@ -399,9 +394,8 @@ public class RequestIngest {
         if (item.workloadId() == null) {
             return new Rejection("workloadId", "workloadId is required");
         }
-        Optional<Workload> workload = workloadsById.computeIfAbsent(item.workloadId(),
-                id -> workloads.find(tenantId, id));
-        if (workload.isEmpty()) {
+        Workload workload = workloadsById.get(item.workloadId());
+        if (workload == null) {
             return new Rejection("workloadId", "workload " + item.workloadId() + " does not exist");
         }
         Rejection tokens = tokens(item.inputTokens(), "inputTokens");
@@ -426,7 +420,7 @@ public class RequestIngest {
         if (item.nodeId() != null && (item.nodeId().isBlank() || item.nodeId().length() > 200)) {
             return new Rejection("nodeId", "nodeId must be 1 to 200 characters when given");
         }
-        Instant servingSince = workload.get().servingSince();
+        Instant servingSince = workload.servingSince();
         if (item.startedAt().isBefore(servingSince)) {
             return new Rejection("startedAt", "startedAt " + item.startedAt() + " lies before workload "
                     + item.workloadId() + " existed (serving since " + servingSince + ")");

@@ -2,7 +2,6 @@ package org.carbonledger.telemetry.kafka;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,16 +71,15 @@ class KafkaIngestConsumer {
         transactions.executeWithoutResult(status -> {
             for (var entry : groups.entrySet()) {
                 Group group = entry.getKey();
-                Map<String, Instant> receivedAt = new HashMap<>();
-                List<Item> items = new ArrayList<>(entry.getValue().size());
+                Map<String, Received> byRequestId = entry.getValue();
+                List<Item> items = new ArrayList<>(byRequestId.size());
                 java.util.Set<UUID> named = new java.util.HashSet<>();
-                for (Received r : entry.getValue().values()) {
+                for (Received r : byRequestId.values()) {
                     items.add(r.item());
-                    receivedAt.put(r.item().requestId(), r.receivedAt());
                     named.add(r.item().workloadId());
                 }
                 Map<UUID, Workload> known = workloads.findAll(group.tenantId(), named);
-                requests.store(group.tenantId(), items, group.source(), item -> receivedAt.get(item.requestId()),
+                requests.store(group.tenantId(), items, group.source(), item -> byRequestId.get(item.requestId()).receivedAt(),
                         id -> {
                             Workload workload = known.get(id);
                             if (workload == null) {
