@@ -30,7 +30,7 @@ class ProxyLifecycle implements SmartLifecycle {
     ProxyLifecycle(Proxies proxies, @Value("${carbonledger.proxy.routes}") Path routesFile,
             @Value("${carbonledger.proxy.port:8090}") int port,
             @Value("${carbonledger.proxy.connect-check-timeout:PT2S}") Duration connectTimeout,
-            @Value("${carbonledger.proxy.journal-max-bytes:268435456}") long journalMaxBytes) {
+            @Value("${carbonledger.proxy.journal-max-bytes:#{T(org.carbonledger.proxy.Proxies).JOURNAL_MAX_BYTES}}") long journalMaxBytes) {
         this.proxies = proxies;
         this.routesFile = routesFile;
         this.port = port;

@@ -438,7 +438,7 @@ public final class ProxyServer implements AutoCloseable {
             Future<Channel> acquired = upstreams.acquire(loop, upstreamUrl);
             acquired.addListener(f -> {
                 if (!f.isSuccess()) {
-                    unanswered("upstream did not answer: " + name(f.cause()));
+                    unanswered(name(f.cause()));
                     return;
                 }
                 Channel ch = (Channel) f.getNow();
@@ -490,18 +490,19 @@ public final class ProxyServer implements AutoCloseable {
                 connect();
                 return;
             }
-            unanswered("upstream did not answer: " + (cause != null ? name(cause)
+            unanswered((cause != null ? name(cause)
                     : reused ? "it closed the kept-alive connection without answering"
                     : "it closed the connection without answering"));
         }
 
-        /** The proxy answers 502 itself; the record is journalled first. */
-        private void unanswered(String reason) {
+        /** The proxy answers 502 itself, saying {@code why} the upstream did not answer; journalled first. */
+        private void unanswered(String why) {
+            String reason = "upstream did not answer: " + why;
             over = true;
             if (clientGone) {
                 return;
             }
-            String detail = "upstream " + call.route.upstream() + reason.substring("upstream".length());
+            String detail = "upstream " + call.route.upstream() + " did not answer: " + why;
             call.latency = System.nanoTime() - t0;
             Runnable answer = () -> client.answerProblem(request, 502, "Bad Gateway", detail, null, keepAlive);
             if (metered) {
@@ -559,8 +560,9 @@ public final class ProxyServer implements AutoCloseable {
                 }
             }
             HttpUtil.setKeepAlive(head, keepAlive);
-            if (extras && !sse) {
-                // the extras go in headers, which precede the body: the (bounded) body is read first
+            if (extras && !sse && length <= JSON_CAP) {
+                // the extras go in headers, which precede the body: the body (announced within JSON_CAP, or
+                // chunked) is read first; a longer one is forwarded without them
                 held = down.alloc().compositeBuffer(Integer.MAX_VALUE);
                 return;
             }
@@ -659,7 +661,7 @@ public final class ProxyServer implements AutoCloseable {
             offLoop(sseExtras ? workers : meteringThread, loop, () -> {
                 metering.submit(done);
                 if (sseExtras) {
-                    comment[0] = sseExtras(done);
+                    comment[0] = sseExtras(call.route, done);
                 }
             }, () -> complete(last, done, comment[0]));
         }
@@ -693,10 +695,10 @@ public final class ProxyServer implements AutoCloseable {
             });
         }
 
-        /** Writes the end of the response; a client gone during it is recorded as cancelled, same request id. */
+        /** Writes the end of the response; the record journalled before it stands if the client goes during it. */
         private void complete(LastHttpContent last, ProxyCall done, String comment) {
             if (done != null && ok) {
-                lastWriteOf = done;
+                journalled = true;
             }
             if (!down.isActive()) {
                 last.release();
@@ -715,8 +717,8 @@ public final class ProxyServer implements AutoCloseable {
             });
         }
 
-        /** The record journalled before the last write, if the call was successful and metered. */
-        private ProxyCall lastWriteOf;
+        /** Whether the call's record was journalled before its last write (successful and metered). */
+        private boolean journalled;
 
         private ProxyCall finished() {
             return ok ? call.completed(status, tap, sse, Outcome.METERED)
@@ -752,15 +754,13 @@ public final class ProxyServer implements AutoCloseable {
                 held.release();
                 held = null;
             }
-            boolean recordedAlready = lastWriteOf != null;
-            if (!metered || !answered || !ok || (over && !recordedAlready)) {
-                return; // nothing delivered that was not already recorded as it is
+            if (!metered || !answered || !ok || over || journalled) {
+                // nothing delivered that is not recorded already: a journalled record stands as it is (a second
+                // one could carry another request id when the upstream's body has none, and count twice)
+                return;
             }
-            if (!over) {
-                tap.finish();
-            }
+            tap.finish();
             over = true;
-            // after a journalled record, the same request id: storage keeps the first
             ProxyCall cancelled = call.completed(status, tap, sse, Outcome.CLIENT_CANCELLED);
             offLoop(meteringThread, loop, () -> metering.submit(cancelled), () -> { });
         }
@@ -818,10 +818,8 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /** The extras of a stream: an SSE comment after the upstream's last event, which SSE clients ignore. */
-    private String sseExtras(ProxyCall done) {
+    private String sseExtras(ProxyRoutes.Route route, ProxyCall done) {
         StringBuilder s = new StringBuilder(": carbonledger");
-        ProxyRoutes.Route route = routes.routes().stream().filter(r -> r.name().equals(done.route())).findFirst()
-                .orElseThrow();
         if (route.extras().contains(ProxyRoutes.Extra.REQUEST_ID)) {
             s.append(" request-id=").append(done.requestId());
         }

@@ -75,12 +75,7 @@ final class Upstreams {
     void release(EventLoop loop, URI upstream, Channel ch) {
         handler(ch).listener = null;
         ch.config().setAutoRead(true);
-        SimpleChannelPool pool = pools.get(new Key(loop, upstream));
-        if (pool == null) {
-            ch.close();
-        } else {
-            pool.release(ch);
-        }
+        pools.get(new Key(loop, upstream)).release(ch); // the pool it was acquired from: pools are never removed
     }
 
     /** Makes {@code listener} the receiver of the connection's events; returns how many requests it carried. */
