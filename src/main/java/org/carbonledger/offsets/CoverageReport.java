@@ -64,8 +64,9 @@ public class CoverageReport {
                                  join emission_records v on v.id = m.emission_record_id
                                  join latest l on l.inference_request_id = v.inference_request_id
                                 where m.order_id = o.id)
+                   and o.tenant_id = ?
                  order by n.created_at, o.id, n.kind""")
-                .params(tenantId, start, end)
+                .params(tenantId, start, end, tenantId)
                 .query((rs, n) -> new Notice(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
                         rs.getString(4), rs.getTimestamp(5).toInstant()))
                 .list();

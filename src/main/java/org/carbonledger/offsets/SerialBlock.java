@@ -106,8 +106,13 @@ public record SerialBlock(String text, String prefix, long first, long last, Str
         }
     }
 
+    /** Whether {@code cc} is an ISO 3166-1 alpha-2 country code. */
+    public static boolean isCountry(String cc) {
+        return COUNTRIES.contains(cc);
+    }
+
     private static void country(String cc) {
-        if (!COUNTRIES.contains(cc)) {
+        if (!isCountry(cc)) {
             throw new Malformed("'" + cc + "' is not an ISO 3166-1 alpha-2 country code");
         }
     }

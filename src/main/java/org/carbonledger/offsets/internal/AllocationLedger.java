@@ -221,8 +221,7 @@ public class AllocationLedger {
 
     @EventListener
     void on(InvoicePaymentReversed reversed) {
-        jdbc.sql("select id from tenants where id = ? for update").param(reversed.tenantId()).query(UUID.class)
-                .single();
+        lockTenant(reversed.tenantId());
         Instant now = clock.instant();
         String reason = reversed.kind() + " of invoice " + reversed.invoiceNumber();
         int rows = jdbc.sql("""

@@ -1,7 +1,6 @@
 package org.carbonledger.offsets.internal;
 
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import org.carbonledger.offsets.OffsetLot;
 import org.carbonledger.offsets.OffsetLots;
 import org.carbonledger.offsets.OffsetProvider;
@@ -33,7 +32,7 @@ class RegistryInventoryProvider implements OffsetProvider {
 
     @Override
     public Procurement procure(Request r) {
-        long tonnes = r.co2eGrams().divide(Co2eMass.GRAMS_PER_TONNE, 0, RoundingMode.CEILING).longValueExact();
+        long tonnes = Co2eMass.ofGrams(r.co2eGrams()).wholeTonnesToCover();
         OffsetLot lot = jdbc.sql("""
                 select * from offset_lots where product_id = ? and serial_last - serial_first + 1 - retired_tonnes >= ?
                  order by vintage, created_at, id limit 1 for update""")

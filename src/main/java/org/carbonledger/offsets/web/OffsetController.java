@@ -92,7 +92,7 @@ class OffsetController {
     @RequiresScope(Scope.OPERATOR)
     OffsetProduct createProduct(@Valid @RequestBody CreateProduct body) {
         callers.requireOperator();
-        if (!java.util.Set.of(java.util.Locale.getISOCountries()).contains(body.country())) {
+        if (!org.carbonledger.offsets.SerialBlock.isCountry(body.country())) {
             throw ApiProblem.invalid("country", "'" + body.country() + "' is not an ISO 3166-1 alpha-2 country");
         }
         if ((body.pricePerTonne() == null) != (body.currency() == null)) {
@@ -127,10 +127,14 @@ class OffsetController {
     }
 
     private static Money money(BigDecimal amount, String currency) {
+        return new Money(amount, currency(currency));
+    }
+
+    private static java.util.Currency currency(String code) {
         try {
-            return Money.of(amount, currency);
+            return java.util.Currency.getInstance(code);
         } catch (IllegalArgumentException e) {
-            throw ApiProblem.invalid("currency", "'" + currency + "' is not an ISO 4217 currency");
+            throw ApiProblem.invalid("currency", "'" + code + "' is not an ISO 4217 currency");
         }
     }
 
@@ -263,13 +267,7 @@ class OffsetController {
     @RequiresScope(Scope.OPERATOR)
     SyncedProducts syncClimateProducts(@Valid @RequestBody SyncClimateProducts body) {
         callers.requireOperator();
-        java.util.Currency currency;
-        try {
-            currency = java.util.Currency.getInstance(body.currency());
-        } catch (IllegalArgumentException e) {
-            throw ApiProblem.invalid("currency", "'" + body.currency() + "' is not an ISO 4217 currency");
-        }
-        List<OffsetProduct> synced = climateCatalog.sync(currency);
+        List<OffsetProduct> synced = climateCatalog.sync(currency(body.currency()));
         synced.forEach(p -> audit.record(AuditLog.Action.OFFSET_PRODUCTS_SYNCED, "offset-product", p.id()));
         return new SyncedProducts(synced.size(), synced);
     }
