@@ -78,7 +78,10 @@ public final class ProviderHttp {
         headers.forEach(builder::header);
         JsonNode body = send(builder.build());
         if (cacheable && !policy.cacheTtl().isZero()) {
-            cache.put(key, new Cached(clock.instant().plus(policy.cacheTtl()), body));
+            Instant now = clock.instant();
+            // each sync asks for a new time range, so expired answers are dropped rather than kept for ever
+            cache.values().removeIf(c -> !c.until().isAfter(now));
+            cache.put(key, new Cached(now.plus(policy.cacheTtl()), body));
         }
         return body;
     }
@@ -124,9 +127,6 @@ public final class ProviderHttp {
                 provider + ": " + reason, "provider");
     }
 
-    public String provider() {
-        return provider;
-    }
 
     private static java.util.Optional<Duration> seconds(String header) {
         try {

@@ -83,8 +83,8 @@ public class GridSignalSync {
         if (Duration.between(start, end).compareTo(MAX_WATTTIME_RANGE) > 0) {
             throw ApiProblem.invalid("end", "at most 32 days per sync (WattTime's limit per request)");
         }
-        if (jdbc.sql("select count(*) from emission_factors where region = ?").param(region).query(Long.class)
-                .single() == 0) {
+        if (!jdbc.sql("select exists (select 1 from emission_factors where region = ?)").param(region)
+                .query(Boolean.class).single()) {
             throw ApiProblem.invalid("region", "unknown region '" + region + "'");
         }
         List<WattTimeClient.Point> points = wattTime.historicalMoer(wattTimeRegion, start, end);

@@ -7,15 +7,15 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 /**
  * {@code carbonledger.grid.sync.*}: what the scheduled provider syncs pull. Each entry maps one of our regions to the
  * provider's zone or region as {@code region=providerZone}; with no entry (or no credentials) a provider is not
- * synced on its own.
+ * synced on its own. (The schedule's period, {@code carbonledger.grid.sync.interval}, is read by
+ * {@link EmissionsScheduling}.)
  *
- * @param interval time between two scheduled syncs
  * @param electricityMapsZones {@code region=zone} pairs synced from Electricity Maps (its last 24 hours each time)
  * @param wattTimeRegions {@code region=wattTimeRegion} pairs synced from WattTime
  * @param wattTimeLookback the span of MOER history fetched each time, ending now (at most 32 days)
  */
 @ConfigurationProperties("carbonledger.grid.sync")
-public record GridSyncProperties(Duration interval, List<String> electricityMapsZones, List<String> wattTimeRegions,
+public record GridSyncProperties(List<String> electricityMapsZones, List<String> wattTimeRegions,
         Duration wattTimeLookback) {
 
     /** One of our regions and the provider's name for it. */
@@ -23,7 +23,6 @@ public record GridSyncProperties(Duration interval, List<String> electricityMaps
     }
 
     public GridSyncProperties {
-        interval = interval == null ? Duration.ofHours(1) : interval;
         electricityMapsZones = electricityMapsZones == null ? List.of() : List.copyOf(electricityMapsZones);
         wattTimeRegions = wattTimeRegions == null ? List.of() : List.copyOf(wattTimeRegions);
         wattTimeLookback = wattTimeLookback == null ? Duration.ofHours(24) : wattTimeLookback;

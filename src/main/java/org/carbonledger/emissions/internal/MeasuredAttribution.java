@@ -107,6 +107,9 @@ public class MeasuredAttribution {
         Map<UUID, String> nodeOf = new HashMap<>();
         Map<UUID, UUID> tenantOf = new HashMap<>();
         for (Node node : nodes) {
+            if (more) {
+                break; // the run's window limit is reached: the next run goes on
+            }
             Instant from = floor(node.first());
             Instant until = node.last().isBefore(closedBefore) ? node.last() : closedBefore;
             if (from.plus(window).isAfter(until)) {

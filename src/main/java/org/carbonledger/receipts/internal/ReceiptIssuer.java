@@ -43,7 +43,7 @@ import tools.jackson.databind.json.JsonMapper;
 @Component
 class ReceiptIssuer {
 
-    static final String MANIFEST_FORMAT = "carbonledger-receipt/2";
+    static final String MANIFEST_FORMAT = org.carbonledger.receipts.signing.ReceiptChecks.MANIFEST_FORMAT;
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 

@@ -40,7 +40,7 @@ public class ReceiptChecks {
     /** Receipts listing every request (decision 0013); still verified as issued. */
     static final String MANIFEST_FORMAT_V1 = "carbonledger-receipt/1";
     /** Receipts committing to the log checkpoint with totals and a breakdown (decision 0052). */
-    static final String MANIFEST_FORMAT = "carbonledger-receipt/2";
+    public static final String MANIFEST_FORMAT = "carbonledger-receipt/2";
     private static final List<String> SUMMED = List.of("energyJoules", "co2eGramsLocationBased",
             "co2eGramsMarketBased", "co2eGramsLow", "co2eGramsHigh");
 
