@@ -34,7 +34,7 @@ public class RequestTrace {
 
     public record Request(UUID id, String requestId, UUID workloadId, String workloadName, String model,
             String region, long inputTokens, long outputTokens, Instant startedAt, Instant endedAt,
-            Instant receivedAt, String source) {
+            Instant receivedAt, String source, String traceId, String spanId, String nodeId) {
     }
 
     public record EmissionRecord(UUID id, int version, String methodologyVersion, BigDecimal energyJoules,
@@ -81,14 +81,15 @@ public class RequestTrace {
     public Optional<Trace> of(UUID tenantId, String requestId) {
         Optional<Request> request = jdbc.sql("""
                 select r.id, r.request_id, r.workload_id, w.name, w.model, w.region, r.input_tokens, r.output_tokens,
-                       r.started_at, r.ended_at, r.received_at, r.source
+                       r.started_at, r.ended_at, r.received_at, r.source, r.trace_id, r.span_id, r.node_id
                   from inference_requests r join workloads w on w.id = r.workload_id
                  where r.tenant_id = ? and r.request_id = ?""")
                 .params(tenantId, requestId)
                 .query((rs, n) -> new Request(rs.getObject(1, UUID.class), rs.getString(2), rs.getObject(3, UUID.class),
                         rs.getString(4), rs.getString(5), rs.getString(6), rs.getLong(7), rs.getLong(8),
                         rs.getTimestamp(9).toInstant(), rs.getTimestamp(10).toInstant(),
-                        rs.getTimestamp(11).toInstant(), rs.getString(12)))
+                        rs.getTimestamp(11).toInstant(), rs.getString(12), rs.getString(13), rs.getString(14),
+                        rs.getString(15)))
                 .optional();
         return request.map(r -> new Trace(r, emissionRecords(r.id()), invoiceLine(r.id()), allocations(r.id()),
                 climateOrders(r.id()), receipt(r.id()), coverage(r.id())));

@@ -141,6 +141,12 @@ class OtlpTraceIntegrationTest extends IntegrationTest {
         // the resource's host.name is the node measured mode attributes energy from
         assertThat(jdbc.sql("select node_id from inference_requests where tenant_id = ? and request_id = ?")
                 .params(tenant.id(), TRACE + "-00000000000000c1").query(String.class).single()).isEqualTo("dgx-7");
+        // the request's trace shows that provenance
+        var traced = api.get(tenant.key(), "/v1/trace/requests/" + TRACE + "-00000000000000c1").body().path("request");
+        assertThat(traced.path("traceId").asString()).isEqualTo(TRACE);
+        assertThat(traced.path("spanId").asString()).isEqualTo("00000000000000c1");
+        assertThat(traced.path("nodeId").asString()).isEqualTo("dgx-7");
+        assertThat(traced.path("source").asString()).isEqualTo("otlp");
     }
 
     @Test
