@@ -36,6 +36,8 @@ final class Journal implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final long SEGMENT_BYTES = 8L << 20;
     private static final int READ_BYTES = 1 << 20;
+    /** Bytes read per wanted record: generous for a record, so a batch is rarely cut short. */
+    private static final int RECORD_BYTES_TO_READ = 2048;
 
     /** Records read after the committed position, and the position just after them. */
     record Batch(List<ProxyCall> calls, long seq, long end, long bytes) {
@@ -239,7 +241,8 @@ final class Journal implements AutoCloseable {
             in = FileChannel.open(file, StandardOpenOption.READ);
             inSeq = readSeq;
         }
-        int size = (int) Math.min(limit - readOffset, READ_BYTES);
+        // about what {@code max} records take (≈ 0.5 KiB each): what a batch leaves unparsed is read again next time
+        int size = (int) Math.min(limit - readOffset, Math.min(READ_BYTES, (long) max * RECORD_BYTES_TO_READ));
         while (true) {
             ByteBuffer buf = ByteBuffer.allocate(size);
             while (buf.hasRemaining() && in.read(buf, readOffset + buf.position()) >= 0) {
