@@ -63,6 +63,8 @@ public final class IngestBenchmark {
 
     private final DataSource db;
     private final boolean kafka;
+    /** Requests per second of the raw COPY of every row a stored request writes (measured in the first phase). */
+    private static double storedCopyMedian;
 
     private IngestBenchmark(int port, DataSource db, boolean kafka) {
         this.port = port;
@@ -92,8 +94,9 @@ public final class IngestBenchmark {
             broker.destroy();
         }
         System.out.println();
-        System.out.println("| path | batch size | requests/s (median) | ratio to COPY |");
-        System.out.println("|---|---|---|---|");
+        System.out.println("| path | batch size | requests/s (median) | ratio to COPY | ratio to COPY of the stored "
+                + "rows |");
+        System.out.println("|---|---|---|---|---|");
         lines.forEach(System.out::println);
         System.exit(exit);
     }
@@ -156,6 +159,13 @@ public final class IngestBenchmark {
             }
             copyMedian = median(copy);
             lines.add(String.format("| raw `COPY` into `inference_requests` | — | %,.0f | 1.00 |", copyMedian));
+            List<Double> stored = new ArrayList<>();
+            for (int r = 0; r < rounds; r++) {
+                stored.add(copyStoredRows(db, perRun, transport + "-warm", "rows" + r));
+            }
+            storedCopyMedian = median(stored);
+            lines.add(String.format("| raw `COPY` of the rows a stored request writes (request, emission record, "
+                    + "log leaf) | — | %,.0f | %.2f |", storedCopyMedian, storedCopyMedian / copyMedian));
         }
         for (boolean ndjson : new boolean[] {false, true}) {
             for (int size : sizes) {
@@ -168,9 +178,10 @@ public final class IngestBenchmark {
                     acknowledged.add(rate[1]);
                 }
                 double m = median(rates);
-                lines.add(String.format("| HTTP %s, %s | %d | %,.0f | %.2f |%s", ndjson ? "NDJSON" : "JSON batch",
-                        transport, size, m, m / copyMedian, kafka ? String.format(" acknowledged %,.0f/s",
-                                median(acknowledged)) : ""));
+                lines.add(String.format("| HTTP %s, %s | %d | %,.0f | %.2f | %.2f |%s",
+                        ndjson ? "NDJSON" : "JSON batch", transport, size, m, m / copyMedian, m / storedCopyMedian,
+                        kafka ? String.format(" acknowledged %,.0f/s (%.2f)", median(acknowledged),
+                                median(acknowledged) / copyMedian) : ""));
             }
         }
         sampler.interrupt();
@@ -294,6 +305,99 @@ public final class IngestBenchmark {
         double rate = total / ((System.nanoTime() - t0) / 1e9);
         System.out.printf("%-10s COPY              : %,8.0f rows/s%n", tag, rate);
         return rate;
+    }
+
+    /**
+     * Requests per second of a raw COPY of every row a stored request writes: its request row, its emission record
+     * and its log leaf, the three COPYs in one transaction. The rows are those the application stored for the
+     * requests tagged {@code template} (the warm-up), repeated with new identities up to {@code total} (new ids and
+     * requestIds, emission records pointing at the new requests, leaves at the new records with indexes continuing
+     * the log); only the three {@code COPY … from stdin} are timed. The transaction is rolled back, so the log stays
+     * as the application wrote it (a commit would add one WAL flush).
+     */
+    private double copyStoredRows(DataSource db, int total, String template, String tag) throws Exception {
+        try (Connection c = db.getConnection()) {
+            c.setAutoCommit(false);
+            long templates;
+            try (var ps = c.prepareStatement(
+                    "select count(*) from inference_requests where tenant_id = ? and request_id like ?")) {
+                ps.setObject(1, tenant);
+                ps.setString(2, template + "-%");
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    templates = rs.getLong(1);
+                }
+            }
+            try (var ps = c.prepareStatement("""
+                    create temp table bench_copy on commit drop as
+                    select r.id as old_request, e.id as old_record, l.leaf_index as old_leaf, g,
+                           gen_random_uuid() as new_request, gen_random_uuid() as new_record,
+                           (select tree_size from log_state where id = 1)
+                               + row_number() over (order by g, l.leaf_index) - 1 as new_leaf
+                      from inference_requests r
+                      join emission_records e on e.inference_request_id = r.id
+                      join log_leaves l on l.kind = 'EMISSION_RECORD' and l.subject_id = e.id
+                     cross join generate_series(1, ?) g
+                     where r.tenant_id = ? and r.request_id like ?
+                     order by g, l.leaf_index
+                     limit ?""")) {
+                ps.setLong(1, (total + templates - 1) / Math.max(1, templates));
+                ps.setObject(2, tenant);
+                ps.setString(3, template + "-%");
+                ps.setInt(4, total);
+                ps.execute();
+            }
+            java.util.Map<String, String> requestColumns = java.util.Map.of("id", "m.new_request", "request_id",
+                    "t.request_id || '/" + tag + "/' || m.g");
+            java.util.Map<String, String> recordColumns = java.util.Map.of("id", "m.new_record",
+                    "inference_request_id", "m.new_request");
+            java.util.Map<String, String> leafColumns = java.util.Map.of("leaf_index", "m.new_leaf", "subject_id",
+                    "m.new_record");
+            String[][] tables = {
+                {"inference_requests", "t.id = m.old_request"},
+                {"emission_records", "t.id = m.old_record"},
+                {"log_leaves", "t.leaf_index = m.old_leaf"}};
+            List<java.util.Map<String, String>> replaced = List.of(requestColumns, recordColumns, leafColumns);
+            List<String> columnLists = new ArrayList<>();
+            List<String> data = new ArrayList<>();
+            for (int k = 0; k < tables.length; k++) {
+                List<String> columns = new ArrayList<>();
+                try (var ps = c.prepareStatement("select column_name from information_schema.columns where "
+                        + "table_name = ? and is_generated = 'NEVER' order by ordinal_position")) {
+                    ps.setString(1, tables[k][0]);
+                    try (var rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            columns.add(rs.getString(1));
+                        }
+                    }
+                }
+                List<String> select = new ArrayList<>();
+                for (String column : columns) {
+                    select.add(replaced.get(k).getOrDefault(column, "t." + column));
+                }
+                java.io.StringWriter out = new java.io.StringWriter();
+                c.unwrap(PGConnection.class).getCopyAPI().copyOut("copy (select " + String.join(", ", select)
+                        + " from bench_copy m join " + tables[k][0] + " t on " + tables[k][1]
+                        + " order by m.new_leaf) to stdout (format csv)", out);
+                columnLists.add(String.join(", ", columns));
+                data.add(out.toString());
+            }
+            long t0 = System.nanoTime();
+            long rows = 0;
+            for (int k = 0; k < tables.length; k++) {
+                rows += c.unwrap(PGConnection.class).getCopyAPI().copyIn("copy " + tables[k][0] + " ("
+                        + columnLists.get(k) + ") from stdin (format csv)", new StringReader(data.get(k)));
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            c.rollback();
+            if (rows != 3L * total) {
+                throw new IllegalStateException(tag + ": copied " + rows + " rows for " + total + " requests");
+            }
+            double rate = total / seconds;
+            System.out.printf("%-10s COPY stored rows  : %,8.0f requests/s (%,.0f rows/s)%n", tag, rate,
+                    rows / seconds);
+            return rate;
+        }
     }
 
     /** One generated request record. */
