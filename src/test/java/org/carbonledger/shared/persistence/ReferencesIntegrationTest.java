@@ -56,20 +56,30 @@ class ReferencesIntegrationTest extends IntegrationTest {
     void anEmissionRecordOfAnUnknownRequestOrFactorIsRefused() {
         String copy = """
                 insert into emission_records
-                select gen_random_uuid(), tenant_id, %s, version + 1, methodology_version, energy_joules,
+                select gen_random_uuid(), %s, %s, version + 1, methodology_version, energy_joules,
                        energy_joules_low, energy_joules_high, pue, %s, co2e_grams_location, co2e_grams_market,
                        co2e_grams_low, co2e_grams_high, calculated_at, energy_joules_prefill, energy_joules_decode,
                        energy_joules_accelerator, energy_joules_host, energy_joules_idle,
                        energy_joules_pue_overhead, co2e_grams_embodied, batch_occupancy, gpu_key, estimator_flags,
                        energy_basis, factor_source, factor_zone, factor_valid_from, factor_valid_to,
                        factor_dataset_version, factor_status, market_coverage, market_residual_basis,
-                       factor_signal_type, marginal_signal_id, co2e_grams_marginal
+                       factor_signal_type, %s
                   from emission_records where inference_request_id = ?""";
-        assertThatThrownBy(() -> jdbc.sql(copy.formatted("gen_random_uuid()", "emission_factor_id"))
-                .param(request).update()).hasMessageContaining("does not exist");
-        assertThatThrownBy(() -> jdbc.sql(copy.formatted("inference_request_id", "gen_random_uuid()"))
-                .param(request).update()).hasMessageContaining("does not exist");
-        assertThat(jdbc.sql(copy.formatted("inference_request_id", "emission_factor_id")).param(request).update())
+        assertThatThrownBy(() -> jdbc.sql(copy.formatted("tenant_id", "gen_random_uuid()", "emission_factor_id",
+                "marginal_signal_id, co2e_grams_marginal")).param(request).update()).as("an unknown request")
+                .hasMessageContaining("does not exist");
+        UUID otherTenant = newTenant(unique("refs-other"), 100).id();
+        assertThatThrownBy(() -> jdbc.sql(copy.formatted("'" + otherTenant + "'::uuid", "inference_request_id",
+                "emission_factor_id", "marginal_signal_id, co2e_grams_marginal")).param(request).update())
+                .as("the request of another tenant").hasMessageContaining("does not exist");
+        assertThatThrownBy(() -> jdbc.sql(copy.formatted("tenant_id", "inference_request_id", "gen_random_uuid()",
+                "marginal_signal_id, co2e_grams_marginal")).param(request).update()).as("an unknown grid factor")
+                .hasMessageContaining("does not exist");
+        assertThatThrownBy(() -> jdbc.sql(copy.formatted("tenant_id", "inference_request_id", "emission_factor_id",
+                "gen_random_uuid(), 1")).param(request).update()).as("an unknown marginal signal")
+                .hasMessageContaining("does not exist");
+        assertThat(jdbc.sql(copy.formatted("tenant_id", "inference_request_id", "emission_factor_id",
+                "marginal_signal_id, co2e_grams_marginal")).param(request).update())
                 .as("a version of a stored request with a stored factor").isEqualTo(1);
     }
 
