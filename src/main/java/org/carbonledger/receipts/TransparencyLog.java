@@ -468,8 +468,8 @@ public class TransparencyLog {
                            e.co2e_grams_location, e.co2e_grams_market, e.co2e_grams_low, e.co2e_grams_high,
                            e.calculated_at
                       from emission_records e join inference_requests r on r.id = e.inference_request_id
-                     where e.id in (:ids)""")
-                    .param("ids", chunk)
+                     where e.id = any(cast(:ids as uuid[]))""")
+                    .param("ids", texts(chunk))
                     .query(rs -> {
                         Map<String, Object> m = new TreeMap<>();
                         m.put("kind", EMISSION_RECORD);
@@ -510,8 +510,8 @@ public class TransparencyLog {
                       join offset_lots l on l.id = t.lot_id
                       join emission_records e on e.id = a.emission_record_id
                       join inference_requests r on r.id = e.inference_request_id
-                     where a.id in (:ids)""")
-                    .param("ids", chunk)
+                     where a.id = any(cast(:ids as uuid[]))""")
+                    .param("ids", texts(chunk))
                     .query(rs -> {
                         Map<String, Object> m = new TreeMap<>();
                         m.put("kind", ALLOCATION);
@@ -537,6 +537,18 @@ public class TransparencyLog {
                     });
         }
         return allocationIds.stream().map(byId::get).filter(java.util.Objects::nonNull).toList();
+    }
+
+    /**
+     * Ids as one array parameter: a single statement text whatever the number of ids, where an expanded
+     * {@code in (…)} list is a new statement to parse and plan for every length.
+     */
+    private static String[] texts(List<UUID> ids) {
+        String[] texts = new String[ids.size()];
+        for (int i = 0; i < texts.length; i++) {
+            texts[i] = ids.get(i).toString();
+        }
+        return texts;
     }
 
     private static List<List<UUID>> chunks(List<UUID> ids) {
