@@ -161,34 +161,38 @@ public class TransparencyLog {
         if (entries.isEmpty()) {
             return;
         }
+        // the leaf hashes do not depend on the log's state: computed before its lock is taken
+        int n = entries.size();
+        byte[][] leafHashes = new byte[n][];
+        for (int k = 0; k < n; k++) {
+            leafHashes[k] = Merkle.leafHash(entries.get(k).bytes());
+        }
         lock();
         CompactRange range = state();
-        Timestamp now = Timestamp.from(clock.instant());
-        int n = entries.size();
-        Object[] index = new Object[n];
-        Object[] tenant = new Object[n];
-        Object[] kind = new Object[n];
-        Object[] subject = new Object[n];
-        byte[][] entry = new byte[n][];
-        byte[][] leafHash = new byte[n][];
+        long first = range.size();
         List<Object[]> nodes = new ArrayList<>();
         for (int k = 0; k < n; k++) {
-            Entry e = entries.get(k);
-            byte[] hash = Merkle.leafHash(e.bytes());
-            index[k] = range.size();
-            tenant[k] = e.tenantId();
-            kind[k] = e.kind();
-            subject[k] = e.subjectId();
-            entry[k] = e.bytes();
-            leafHash[k] = hash;
-            range.append(hash, (start, level, h) -> {
+            range.append(leafHashes[k], (start, level, h) -> {
                 if (level >= MIN_CACHED_LEVEL) {
                     nodes.add(new Object[] {level, start, h});
                 }
             });
         }
-        // one statement for the whole append, rows in leaf order (the dense-index trigger checks each against the
-        // rows inserted before it)
+        Timestamp now = Timestamp.from(clock.instant());
+        Object[] index = new Object[n];
+        Object[] tenant = new Object[n];
+        Object[] kind = new Object[n];
+        Object[] subject = new Object[n];
+        byte[][] entry = new byte[n][];
+        for (int k = 0; k < n; k++) {
+            Entry e = entries.get(k);
+            index[k] = first + k;
+            tenant[k] = e.tenantId();
+            kind[k] = e.kind();
+            subject[k] = e.subjectId();
+            entry[k] = e.bytes();
+        }
+        // one statement for the whole append, rows in leaf order (the dense-index trigger checks them together)
         template.execute((ConnectionCallback<Integer>) con -> {
             try (PreparedStatement ps = con.prepareStatement("""
                     insert into log_leaves (leaf_index, tenant_id, kind, subject_id, entry, leaf_hash, appended_at)
@@ -202,7 +206,7 @@ public class TransparencyLog {
                 ps.setArray(4, con.createArrayOf("text", kind));
                 ps.setArray(5, con.createArrayOf("uuid", subject));
                 ps.setArray(6, con.createArrayOf("bytea", entry));
-                ps.setArray(7, con.createArrayOf("bytea", leafHash));
+                ps.setArray(7, con.createArrayOf("bytea", leafHashes));
                 return ps.executeUpdate();
             }
         });

@@ -37,7 +37,8 @@ import tools.jackson.databind.json.JsonMapper;
  * rows into the same database, in one run. The requests are shaped like live telemetry of {@value #WORKLOADS}
  * deployments with about {@value #IN_FLIGHT} requests in flight each (docs/benchmarks.md). Not a test: run with
  * {@code ./mvnw -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=org.carbonledger.bench.IngestBenchmark}
- * (arguments: requests per measurement, default 20000; rounds, default 3; client threads, default 4).
+ * (arguments: requests per measurement, default 20000; rounds, default 3; client threads, default 4; {@code embedded}
+ * to measure the embedded transport only).
  */
 public final class IngestBenchmark {
 
@@ -76,6 +77,7 @@ public final class IngestBenchmark {
         int perRun = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+        boolean withKafka = args.length <= 3 || !args[3].equals("embedded");
         Path data = Files.createTempDirectory(Path.of("target"), "bench-data-");
         System.out.printf("requests per measurement %d, rounds %d, client threads %d, max heap %d MiB%n", perRun,
                 rounds, threads, Runtime.getRuntime().maxMemory() >> 20);
@@ -86,7 +88,9 @@ public final class IngestBenchmark {
             broker.afterPropertiesSet();
             // the same database for both transports and for COPY: the embedded PostgreSQL under `data`
             double copyMedian = phase(data, "embedded", null, perRun, rounds, threads, lines, 0);
-            phase(data, "kafka", broker.getBrokersAsString(), perRun, rounds, threads, lines, copyMedian);
+            if (withKafka) {
+                phase(data, "kafka", broker.getBrokersAsString(), perRun, rounds, threads, lines, copyMedian);
+            }
         } catch (Exception e) {
             e.printStackTrace();
             exit = 1;
@@ -122,7 +126,10 @@ public final class IngestBenchmark {
             int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
             IngestBenchmark bench = new IngestBenchmark(port, app.getBean(DataSource.class), bootstrap != null);
             bench.setUp();
-            return bench.run(transport, perRun, rounds, threads, lines, copyMedian);
+            bench.statements(true);
+            double result = bench.run(transport, perRun, rounds, threads, lines, copyMedian);
+            bench.statements(false);
+            return result;
         } finally {
             app.close();
         }
@@ -397,6 +404,35 @@ public final class IngestBenchmark {
             System.out.printf("%-10s COPY stored rows  : %,8.0f requests/s (%,.0f rows/s)%n", tag, rate,
                     rows / seconds);
             return rate;
+        }
+    }
+
+    /**
+     * With {@code -Dbench.statements=true} and a server that preloads {@code pg_stat_statements}: resets the
+     * statistics ({@code reset}) or prints the statements that took the most database time.
+     */
+    private void statements(boolean reset) throws Exception {
+        if (!Boolean.getBoolean("bench.statements")) {
+            return;
+        }
+        try (Connection c = db.getConnection(); var st = c.createStatement()) {
+            if (reset) {
+                st.execute("create extension if not exists pg_stat_statements");
+                st.execute("select pg_stat_statements_reset()");
+                return;
+            }
+            try (var rs = st.executeQuery("""
+                    select round(total_exec_time) ms, calls, rows,
+                           round((total_exec_time / greatest(rows, 1) * 1000)::numeric, 1) us_per_row,
+                           round((shared_blk_read_time + shared_blk_write_time)::numeric) io_ms,
+                           left(regexp_replace(query, '\\s+', ' ', 'g'), 100) q
+                      from pg_stat_statements order by total_exec_time desc limit 25""")) {
+                System.out.printf("%8s %8s %9s %9s %7s  %s%n", "ms", "calls", "rows", "us/row", "io ms", "statement");
+                while (rs.next()) {
+                    System.out.printf("%8d %8d %9d %9.1f %7d  %s%n", rs.getLong(1), rs.getLong(2), rs.getLong(3),
+                            rs.getDouble(4), rs.getLong(5), rs.getString(6));
+                }
+            }
         }
     }
 
