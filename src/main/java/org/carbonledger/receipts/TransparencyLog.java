@@ -438,12 +438,14 @@ public class TransparencyLog {
                 with recs as (select e.id from emission_records e
                                 join inference_requests r on r.id = e.inference_request_id
                                where r.tenant_id = ? and r.request_id = ?),
-                     subjects as (select id from recs
+                     subjects as (select 'EMISSION_RECORD' as kind, id from recs
                                   union all
-                                  select a.id from offset_allocations a where a.emission_record_id in (select id from recs))
-                select leaf_index, tenant_id, kind, subject_id, entry, leaf_hash from log_leaves
-                 where tenant_id = ? and subject_id in (select id from subjects) and leaf_index < ?
-                 order by leaf_index""")
+                                  select 'ALLOCATION', a.id from offset_allocations a
+                                   where a.emission_record_id in (select id from recs))
+                select l.leaf_index, l.tenant_id, l.kind, l.subject_id, l.entry, l.leaf_hash
+                  from subjects s join log_leaves l on l.kind = s.kind and l.subject_id = s.id
+                 where l.tenant_id = ? and l.leaf_index < ?
+                 order by l.leaf_index""")
                 .params(tenantId, requestId, tenantId, treeSize).query(TransparencyLog::mapLeaf).list();
     }
 
