@@ -38,7 +38,7 @@ import tools.jackson.databind.json.JsonMapper;
  * deployments with about {@value #IN_FLIGHT} requests in flight each (docs/benchmarks.md). Not a test: run with
  * {@code ./mvnw -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=org.carbonledger.bench.IngestBenchmark}
  * (arguments: requests per measurement, default 20000; rounds, default 3; client threads, default 4; {@code embedded}
- * to measure the embedded transport only).
+ * to measure the embedded transport only, {@code scale=N} to measure it, store N more requests, and measure again).
  */
 public final class IngestBenchmark {
 
@@ -77,7 +77,9 @@ public final class IngestBenchmark {
         int perRun = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 4;
-        boolean withKafka = args.length <= 3 || !args[3].equals("embedded");
+        boolean withKafka = args.length <= 3 || !(args[3].equals("embedded") || args[3].startsWith("scale"));
+        // scale=N: the embedded transport measured, then again after N more requests are stored
+        int prefill = args.length > 3 && args[3].startsWith("scale=") ? Integer.parseInt(args[3].substring(6)) : 0;
         Path data = Files.createTempDirectory(Path.of("target"), "bench-data-");
         System.out.printf("requests per measurement %d, rounds %d, client threads %d, max heap %d MiB%n", perRun,
                 rounds, threads, Runtime.getRuntime().maxMemory() >> 20);
@@ -87,9 +89,9 @@ public final class IngestBenchmark {
         try {
             broker.afterPropertiesSet();
             // the same database for both transports and for COPY: the embedded PostgreSQL under `data`
-            double copyMedian = phase(data, "embedded", null, perRun, rounds, threads, lines, 0);
+            double copyMedian = phase(data, "embedded", null, perRun, rounds, threads, lines, 0, prefill);
             if (withKafka) {
-                phase(data, "kafka", broker.getBrokersAsString(), perRun, rounds, threads, lines, copyMedian);
+                phase(data, "kafka", broker.getBrokersAsString(), perRun, rounds, threads, lines, copyMedian, 0);
             }
         } catch (Exception e) {
             e.printStackTrace();
@@ -105,9 +107,12 @@ public final class IngestBenchmark {
         System.exit(exit);
     }
 
-    /** One application on one transport; measures COPY too when {@code copyMedian} is 0 and returns its median. */
+    /**
+     * One application on one transport; measures COPY too when {@code copyMedian} is 0 and returns its median. With
+     * {@code prefill} > 0 it then stores that many more requests and measures everything again.
+     */
     private static double phase(Path data, String transport, String bootstrap, int perRun, int rounds, int threads,
-            List<String> lines, double copyMedian) throws Exception {
+            List<String> lines, double copyMedian, int prefill) throws Exception {
         List<String> args = new ArrayList<>(List.of("--carbonledger.data-dir=" + data,
                 "--carbonledger.admin-key=" + OPERATOR, "--server.port=0", "--logging.level.root=WARN",
                 "--springdoc.api-docs.enabled=false", "--springdoc.swagger-ui.enabled=false",
@@ -129,6 +134,14 @@ public final class IngestBenchmark {
             bench.statements(true);
             double result = bench.run(transport, perRun, rounds, threads, lines, copyMedian);
             bench.statements(false);
+            if (prefill > 0) {
+                long stored = bench.prefill(prefill, transport + "-warm",
+                        app.getBean(org.carbonledger.receipts.TransparencyLog.class));
+                bench.statements(true);
+                bench.run(transport + "-scaled", String.format("%s, %,d stored", transport, stored), perRun, rounds,
+                        threads, lines, 0);
+                bench.statements(false);
+            }
             return result;
         } finally {
             app.close();
@@ -153,22 +166,30 @@ public final class IngestBenchmark {
 
     private double run(String transport, int perRun, int rounds, int threads, List<String> lines,
             double copyMedian) throws Exception {
+        return run(transport, transport, perRun, rounds, threads, lines, copyMedian);
+    }
+
+    /** Measures with request ids tagged {@code tag}…, reported as {@code label}. */
+    private double run(String tag, String label, int perRun, int rounds, int threads, List<String> lines,
+            double copyMedian) throws Exception {
+        String transport = tag;
         peakHeap.set(0);
         tooMany.set(0);
         Thread sampler = heapSampler();
         int[] sizes = {100, 500, 1000};
         // warm-up: JIT and connection pools
-        http(perRun / 4, 500, false, threads, transport + "-warm");
+        http(perRun / 4, 500, false, threads, tag + "-warm");
         if (copyMedian == 0) {
             List<Double> copy = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
-                copy.add(copy(db, perRun, "copy" + r));
+                copy.add(copy(db, perRun, tag + "-copy" + r));
             }
             copyMedian = median(copy);
-            lines.add(String.format("| raw `COPY` into `inference_requests` | — | %,.0f | 1.00 |", copyMedian));
+            lines.add(String.format("| raw `COPY` into `inference_requests`%s | — | %,.0f | 1.00 |",
+                    label.equals(tag) ? "" : " (" + label + ")", copyMedian));
             List<Double> stored = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
-                stored.add(copyStoredRows(db, perRun, transport + "-warm", "rows" + r));
+                stored.add(copyStoredRows(db, perRun, tag + "-warm", "rows" + r));
             }
             storedCopyMedian = median(stored);
             lines.add(String.format("| raw `COPY` of the rows a stored request writes (request, emission record, "
@@ -180,19 +201,19 @@ public final class IngestBenchmark {
                 List<Double> acknowledged = new ArrayList<>();
                 for (int r = 0; r < rounds; r++) {
                     double[] rate = http(perRun, size, ndjson, threads,
-                            transport + "-" + (ndjson ? "n" : "j") + size + "-" + r);
+                            tag + "-" + (ndjson ? "n" : "j") + size + "-" + r);
                     rates.add(rate[0]);
                     acknowledged.add(rate[1]);
                 }
                 double m = median(rates);
                 lines.add(String.format("| HTTP %s, %s | %d | %,.0f | %.2f | %.2f |%s",
-                        ndjson ? "NDJSON" : "JSON batch", transport, size, m, m / copyMedian, m / storedCopyMedian,
+                        ndjson ? "NDJSON" : "JSON batch", label, size, m, m / copyMedian, m / storedCopyMedian,
                         kafka ? String.format(" acknowledged %,.0f/s (%.2f)", median(acknowledged),
                                 median(acknowledged) / copyMedian) : ""));
             }
         }
         sampler.interrupt();
-        lines.add(String.format("| %s: peak heap used %d MiB (max %d MiB); 429 answers retried: %d |", transport,
+        lines.add(String.format("| %s: peak heap used %d MiB (max %d MiB); 429 answers retried: %d |", label,
                 peakHeap.get() >> 20, Runtime.getRuntime().maxMemory() >> 20, tooMany.get()));
         return copyMedian;
     }
@@ -325,16 +346,7 @@ public final class IngestBenchmark {
     private double copyStoredRows(DataSource db, int total, String template, String tag) throws Exception {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
-            long templates;
-            try (var ps = c.prepareStatement(
-                    "select count(*) from inference_requests where tenant_id = ? and request_id like ?")) {
-                ps.setObject(1, tenant);
-                ps.setString(2, template + "-%");
-                try (var rs = ps.executeQuery()) {
-                    rs.next();
-                    templates = rs.getLong(1);
-                }
-            }
+            long templates = templates(c, template);
             try (var ps = c.prepareStatement("""
                     create temp table bench_copy on commit drop as
                     select r.id as old_request, e.id as old_record, l.leaf_index as old_leaf, g,
@@ -348,7 +360,7 @@ public final class IngestBenchmark {
                      where r.tenant_id = ? and r.request_id like ?
                      order by g, l.leaf_index
                      limit ?""")) {
-                ps.setLong(1, (total + templates - 1) / Math.max(1, templates));
+                ps.setLong(1, (total + templates - 1) / templates);
                 ps.setObject(2, tenant);
                 ps.setString(3, template + "-%");
                 ps.setInt(4, total);
@@ -368,16 +380,7 @@ public final class IngestBenchmark {
             List<String> columnLists = new ArrayList<>();
             List<String> data = new ArrayList<>();
             for (int k = 0; k < tables.length; k++) {
-                List<String> columns = new ArrayList<>();
-                try (var ps = c.prepareStatement("select column_name from information_schema.columns where "
-                        + "table_name = ? and is_generated = 'NEVER' order by ordinal_position")) {
-                    ps.setString(1, tables[k][0]);
-                    try (var rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            columns.add(rs.getString(1));
-                        }
-                    }
-                }
+                List<String> columns = columns(c, tables[k][0]);
                 List<String> select = new ArrayList<>();
                 for (String column : columns) {
                     select.add(replaced.get(k).getOrDefault(column, "t." + column));
@@ -434,6 +437,104 @@ public final class IngestBenchmark {
                 }
             }
         }
+    }
+
+    /**
+     * Stores {@code count} more requests with their emission records and log leaves, older than anything measured (30
+     * days and more before): copies of the requests tagged {@code template} with new identities, written with
+     * {@code insert … select} in chunks of 100,000 per transaction, their leaves appended by the application's log.
+     * Returns how many requests the database holds afterwards.
+     */
+    private long prefill(int count, String template, org.carbonledger.receipts.TransparencyLog log) throws Exception {
+        int chunk = 100_000;
+        long t0 = System.nanoTime();
+        for (int done = 0; done < count; done += chunk) {
+            int size = Math.min(chunk, count - done);
+            List<UUID> records = new ArrayList<>(size);
+            try (Connection c = db.getConnection()) {
+                c.setAutoCommit(false);
+                long templates = templates(c, template);
+                try (var ps = c.prepareStatement("""
+                        create temp table bench_fill on commit drop as
+                        select r.id as old_request, e.id as old_record, g,
+                               gen_random_uuid() as new_request, gen_random_uuid() as new_record
+                          from inference_requests r
+                          join emission_records e on e.inference_request_id = r.id
+                         cross join generate_series(1, ?) g
+                         where r.tenant_id = ? and r.request_id like ?
+                         limit ?""")) {
+                    ps.setLong(1, (size + templates - 1) / templates);
+                    ps.setObject(2, tenant);
+                    ps.setString(3, template + "-%");
+                    ps.setInt(4, size);
+                    ps.execute();
+                }
+                String shift = "interval '30 days' + interval '1 second' * m.g + interval '1 day' * " + done / chunk;
+                try (var st = c.createStatement()) {
+                    st.execute(insertSelect(c, "inference_requests", "t.id = m.old_request", java.util.Map.of(
+                            "id", "m.new_request", "request_id", "'fill-' || m.new_request",
+                            "started_at", "t.started_at - " + shift, "ended_at", "t.ended_at - " + shift)));
+                    st.execute(insertSelect(c, "emission_records", "t.id = m.old_record", java.util.Map.of(
+                            "id", "m.new_record", "inference_request_id", "m.new_request")));
+                    try (var rs = st.executeQuery("select new_record from bench_fill")) {
+                        while (rs.next()) {
+                            records.add(rs.getObject(1, UUID.class));
+                        }
+                    }
+                }
+                c.commit();
+            }
+            log.appendEmissionRecords(records);
+            System.out.printf("prefill: %,d of %,d requests stored (%.0f s)%n", done + size, count,
+                    (System.nanoTime() - t0) / 1e9);
+        }
+        try (Connection c = db.getConnection(); var st = c.createStatement()) {
+            st.execute("vacuum analyze inference_requests");
+            st.execute("vacuum analyze emission_records");
+            st.execute("vacuum analyze log_leaves");
+            try (var rs = st.executeQuery("select count(*) from inference_requests")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private long templates(Connection c, String template) throws Exception {
+        try (var ps = c.prepareStatement(
+                "select count(*) from inference_requests where tenant_id = ? and request_id like ?")) {
+            ps.setObject(1, tenant);
+            ps.setString(2, template + "-%");
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return Math.max(1, rs.getLong(1));
+            }
+        }
+    }
+
+    /** {@code insert into table (all columns) select …} from {@code bench_fill m} joined to the table as {@code t}. */
+    private static String insertSelect(Connection c, String table, String join, java.util.Map<String, String> replaced)
+            throws Exception {
+        List<String> columns = columns(c, table);
+        List<String> select = new ArrayList<>();
+        for (String column : columns) {
+            select.add(replaced.getOrDefault(column, "t." + column));
+        }
+        return "insert into " + table + " (" + String.join(", ", columns) + ") select " + String.join(", ", select)
+                + " from bench_fill m join " + table + " t on " + join;
+    }
+
+    private static List<String> columns(Connection c, String table) throws Exception {
+        List<String> columns = new ArrayList<>();
+        try (var ps = c.prepareStatement("select column_name from information_schema.columns where "
+                + "table_name = ? and is_generated = 'NEVER' order by ordinal_position")) {
+            ps.setString(1, table);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(rs.getString(1));
+                }
+            }
+        }
+        return columns;
     }
 
     /** One generated request record. */
