@@ -100,7 +100,7 @@ public class CallStore {
                                          recorded_at)
                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 on conflict (tenant_id, request_id) do nothing""")
-                .params(UUID.randomUUID(), c.tenantId(), c.requestId(), c.route(), c.workloadId(), c.method(),
+                .params(org.carbonledger.shared.RowIds.next(), c.tenantId(), c.requestId(), c.route(), c.workloadId(), c.method(),
                         c.path(), c.model(), c.streamed(), c.upstreamStatus(), c.upstreamLatencyMicros(),
                         c.durationMicros(), c.outcome().name(), c.usageSource().name(), c.inputTokens(),
                         c.outputTokens(), c.reason(), Timestamp.from(c.startedAt()), Timestamp.from(c.endedAt()),

@@ -100,7 +100,7 @@ public class EnergyIngest {
                                                      energy_joules_total, received_at)
                     values (?, ?, ?, ?, ?, ?, ?, ?)
                     on conflict (tenant_id, node_id, gpu_index, sampled_at) do nothing""")
-                    .params(UUID.randomUUID(), tenantId, s.workloadId(), s.nodeId(), s.gpu(),
+                    .params(org.carbonledger.shared.RowIds.next(), tenantId, s.workloadId(), s.nodeId(), s.gpu(),
                             Timestamp.from(s.sampledAt()), s.energyJoulesTotal(), Timestamp.from(now))
                     .update();
             if (inserted == 1) {

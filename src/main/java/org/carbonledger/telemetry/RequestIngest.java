@@ -233,7 +233,7 @@ public class RequestIngest {
         toInsert.sort(java.util.Comparator.comparing(Item::requestId));
         List<UUID> ids = new ArrayList<>(toInsert.size());
         for (int k = 0; k < toInsert.size(); k++) {
-            ids.add(UUID.randomUUID());
+            ids.add(org.carbonledger.shared.RowIds.next());
         }
         Set<String> inserted = insert(tenantId, toInsert, ids, source, receivedAtOf);
         List<MeteredRequest> stored = new ArrayList<>(inserted.size());

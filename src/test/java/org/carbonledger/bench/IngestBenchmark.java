@@ -315,7 +315,8 @@ public final class IngestBenchmark {
         StringBuilder csv = new StringBuilder(total * 200);
         Instant now = Instant.now();
         for (Request r : requests) {
-            csv.append(UUID.randomUUID()).append(',').append(tenant).append(',').append(r.workloadId()).append(',')
+            csv.append(org.carbonledger.shared.RowIds.next()).append(',').append(tenant).append(',')
+                    .append(r.workloadId()).append(',')
                     .append(r.requestId()).append(',').append(r.inputTokens()).append(',').append(r.outputTokens())
                     .append(',').append(r.startedAt()).append(',').append(r.endedAt()).append(",copy,").append(now)
                     .append('\n');
@@ -346,11 +347,12 @@ public final class IngestBenchmark {
     private double copyStoredRows(DataSource db, int total, String template, String tag) throws Exception {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
+            uuidV7(c);
             long templates = templates(c, template);
             try (var ps = c.prepareStatement("""
                     create temp table bench_copy on commit drop as
                     select r.id as old_request, e.id as old_record, l.leaf_index as old_leaf, g,
-                           gen_random_uuid() as new_request, gen_random_uuid() as new_record,
+                           pg_temp.uuid_v7() as new_request, pg_temp.uuid_v7() as new_record,
                            (select tree_size from log_state where id = 1)
                                + row_number() over (order by g, l.leaf_index) - 1 as new_leaf
                       from inference_requests r
@@ -453,11 +455,12 @@ public final class IngestBenchmark {
             List<UUID> records = new ArrayList<>(size);
             try (Connection c = db.getConnection()) {
                 c.setAutoCommit(false);
+                uuidV7(c);
                 long templates = templates(c, template);
                 try (var ps = c.prepareStatement("""
                         create temp table bench_fill on commit drop as
                         select r.id as old_request, e.id as old_record, g,
-                               gen_random_uuid() as new_request, gen_random_uuid() as new_record
+                               pg_temp.uuid_v7() as new_request, pg_temp.uuid_v7() as new_record
                           from inference_requests r
                           join emission_records e on e.inference_request_id = r.id
                          cross join generate_series(1, ?) g
@@ -496,6 +499,25 @@ public final class IngestBenchmark {
                 rs.next();
                 return rs.getLong(1);
             }
+        }
+    }
+
+    /**
+     * {@code pg_temp.uuid_v7()} in this session: time-ordered ids like the application's ({@code RowIds}), so that the
+     * rows copied or stored here reach the same index pages as the application's would.
+     */
+    private static void uuidV7(Connection c) throws Exception {
+        try (var st = c.createStatement()) {
+            st.execute("""
+                    create or replace function pg_temp.uuid_v7() returns uuid language plpgsql volatile as $$
+                    declare
+                        b bytea := uuid_send(gen_random_uuid());
+                    begin
+                        b := overlay(b placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)
+                                     ::bigint) from 3) from 1 for 6);
+                        b := set_byte(b, 6, (get_byte(b, 6) & 15) | 112);
+                        return encode(b, 'hex')::uuid;
+                    end $$""");
         }
     }
 

@@ -327,7 +327,7 @@ public class EmissionsRecorder {
             Row row = rows.get(k);
             Calculation c = row.calculation();
             GridFactors.Factor f = c.factor();
-            UUID id = UUID.randomUUID();
+            UUID id = org.carbonledger.shared.RowIds.next();
             ids.add(id);
             Object[] values = {id, row.inferenceRequestId(), row.version(), c.methodologyVersion(),
                     c.total().joules(), c.low().joules(), c.high().joules(), c.pue(), f.id(),

@@ -166,7 +166,7 @@ public class AllocationLedger {
                         insert into offset_allocations (id, retirement_id, emission_record_id, tenant_id, co2e_grams,
                                                         allocated_at)
                         values (?, ?, ?, ?, ?, ?)""")
-                        .params(UUID.randomUUID(), retirement.id, u.emissionRecordId(), tenantId, take.grams(),
+                        .params(org.carbonledger.shared.RowIds.next(), retirement.id, u.emissionRecordId(), tenantId, take.grams(),
                                 Timestamp.from(now))
                         .update();
                 left = left.minus(take);
