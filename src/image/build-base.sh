@@ -18,11 +18,22 @@ cp -L /bin/sh "$root/bin/sh"
 mapfile -t elves < <(find "$root/opt/java" "$root/bin" -type f \( -name '*.so' -o -perm -u+x \))
 # plus what the embedded PostgreSQL binaries (extracted at run time) link against
 pg_libs=(libpthread.so.0 libdl.so.2 librt.so.1 libm.so.6 libgcc_s.so.1 libstdc++.so.6)
+cache=$(/sbin/ldconfig -p)
+pg_paths=()
+for l in "${pg_libs[@]}"; do
+    # the whole cache is read before it is searched: an awk that exited at the first match could end ldconfig with
+    # SIGPIPE, and under pipefail and errexit that silently dropped the libraries after it
+    path=$(awk -v l="$l" '$1 == l && /x86-64|AArch64/ && !found++ {print $NF}' <<<"$cache")
+    [[ -n $path && -e $path ]] || { echo "build-base: $l (needed by the embedded PostgreSQL) not found" >&2; exit 1; }
+    pg_paths+=("$path")
+done
 mapfile -t libs < <( (for f in "${elves[@]}"; do ldd "$f" 2>/dev/null || true; done
-    for l in "${pg_libs[@]}"; do /sbin/ldconfig -p | awk -v l="$l" '$1 == l && /x86-64|AArch64/ {print $NF; exit}'; done) \
-    | grep -o '/[^ ]*' | grep -v "^$root" | sort -u)
+    printf '%s\n' "${pg_paths[@]}") | grep -o '/[^ ]*' | grep -v "^$root" | sort -u)
 for lib in "${libs[@]}"; do
     [[ -e $lib ]] && cp -L --parents "$lib" "$root"
+done
+for path in "${pg_paths[@]}"; do
+    [[ -e $root$path ]] || { echo "build-base: $path missing from the base image" >&2; exit 1; }
 done
 
 mkdir -p "$root/tmp" "$root/data" "$root/etc" "$root/proc" "$root/dev"
