@@ -58,12 +58,14 @@ public class MeasuredAttribution {
     private final Duration grace;
     private final IdlePolicy idlePolicy;
     private final Duration maxSampleGap;
+    private final Duration lookback;
 
     MeasuredAttribution(JdbcClient jdbc, EmissionsRecorder recorder, Clock clock,
             @Value("${carbonledger.emissions.measured.window:PT5M}") Duration window,
             @Value("${carbonledger.emissions.measured.grace:PT5M}") Duration grace,
             @Value("${carbonledger.emissions.measured.idle-policy:PRO_RATA}") IdlePolicy idlePolicy,
-            @Value("${carbonledger.emissions.measured.max-sample-gap:PT15M}") Duration maxSampleGap) {
+            @Value("${carbonledger.emissions.measured.max-sample-gap:PT15M}") Duration maxSampleGap,
+            @Value("${carbonledger.emissions.measured.lookback:P7D}") Duration lookback) {
         if (window.isNegative() || window.isZero() || Duration.ofHours(1).toNanos() % window.toNanos() != 0) {
             throw new IllegalArgumentException("carbonledger.emissions.measured.window must divide one hour");
         }
@@ -74,6 +76,10 @@ public class MeasuredAttribution {
         this.grace = grace;
         this.idlePolicy = idlePolicy;
         this.maxSampleGap = maxSampleGap;
+        if (lookback.compareTo(window) < 0) {
+            throw new IllegalArgumentException("carbonledger.emissions.measured.lookback must be at least one window");
+        }
+        this.lookback = lookback;
     }
 
     public IdlePolicy idlePolicy() {
@@ -91,11 +97,18 @@ public class MeasuredAttribution {
     public RunResult processClosedWindows() {
         jdbc.sql("select pg_advisory_xact_lock(?)").param(LOCK_KEY).query().listOfRows();
         Instant closedBefore = clock.instant().minus(grace);
+        // only windows starting at or after the horizon are considered, so a run reads the lookback's samples,
+        // windows and requests, not the whole history (decision 0079); samples from before it are read as far back
+        // as a window's measurement can look (a GPU's previous sample, or its silence of GPU_GONE_AFTER)
+        Instant horizon = floor(closedBefore.minus(lookback));
+        Instant cut = horizon.minus(maxSampleGap.compareTo(GPU_GONE_AFTER) > 0 ? maxSampleGap : GPU_GONE_AFTER);
         record Node(UUID tenantId, String nodeId, Instant first, Instant last) {
         }
         List<Node> nodes = jdbc.sql("""
                 select tenant_id, node_id, min(sampled_at) as first, max(sampled_at) as last
-                  from energy_measurements group by tenant_id, node_id order by tenant_id, node_id""")
+                  from energy_measurements where sampled_at >= ?
+                 group by tenant_id, node_id order by tenant_id, node_id""")
+                .param(Timestamp.from(cut))
                 .query((rs, n) -> new Node(rs.getObject("tenant_id", UUID.class), rs.getString("node_id"),
                         rs.getTimestamp("first").toInstant(), rs.getTimestamp("last").toInstant()))
                 .list();
@@ -110,19 +123,30 @@ public class MeasuredAttribution {
             if (more) {
                 break; // the run's window limit is reached: the next run goes on
             }
-            Instant from = floor(node.first());
+            Instant from = floor(node.first()).isBefore(horizon) ? horizon : floor(node.first());
             Instant until = node.last().isBefore(closedBefore) ? node.last() : closedBefore;
             if (from.plus(window).isAfter(until)) {
                 continue;
             }
             Set<Instant> done = new HashSet<>(jdbc.sql("""
-                    select window_start from measurement_windows where tenant_id = ? and node_id = ?""")
-                    .params(node.tenantId(), node.nodeId())
+                    select window_start from measurement_windows
+                     where tenant_id = ? and node_id = ? and window_start >= ?""")
+                    .params(node.tenantId(), node.nodeId(), Timestamp.from(horizon))
                     .query((rs, n) -> rs.getTimestamp(1).toInstant()).list());
+            // the samples since the cut, and each GPU's last sample before it: what the windows after the horizon
+            // are measured from, exactly as if the whole history had been read
             List<Sample> samples = jdbc.sql("""
-                    select gpu_index, sampled_at, energy_joules_total from energy_measurements
-                     where tenant_id = ? and node_id = ? order by gpu_index, sampled_at""")
-                    .params(node.tenantId(), node.nodeId())
+                    select gpu_index, sampled_at, energy_joules_total from (
+                        select gpu_index, sampled_at, energy_joules_total from energy_measurements
+                         where tenant_id = ? and node_id = ? and sampled_at >= ?
+                        union all
+                        select distinct on (gpu_index) gpu_index, sampled_at, energy_joules_total
+                          from energy_measurements
+                         where tenant_id = ? and node_id = ? and sampled_at < ?
+                         order by gpu_index, sampled_at desc) s
+                     order by gpu_index, sampled_at""")
+                    .params(node.tenantId(), node.nodeId(), Timestamp.from(cut), node.tenantId(), node.nodeId(),
+                            Timestamp.from(cut))
                     .query((rs, n) -> new Sample(rs.getInt(1), rs.getTimestamp(2).toInstant(), rs.getBigDecimal(3)))
                     .list();
             Map<Integer, List<Sample>> byGpu = new TreeMap<>();
@@ -141,7 +165,7 @@ public class MeasuredAttribution {
                 }
             }
             for (Instant ws : candidates) {
-                if (done.contains(ws) || ws.plus(window).isAfter(until)) {
+                if (ws.isBefore(horizon) || done.contains(ws) || ws.plus(window).isAfter(until)) {
                     continue;
                 }
                 if (windows == MAX_WINDOWS_PER_RUN) {

@@ -44,7 +44,7 @@ class MeasuredIdleCapacityIntegrationTest extends IntegrationTest {
         assertThat(samples.status()).isEqualTo(200);
 
         var attribution = new MeasuredAttribution(jdbc, recorder, clock, Duration.ofMinutes(5), Duration.ofMinutes(5),
-                MeasuredAttribution.IdlePolicy.IDLE_CAPACITY, Duration.ofMinutes(15));
+                MeasuredAttribution.IdlePolicy.IDLE_CAPACITY, Duration.ofMinutes(15), Duration.ofDays(7));
         attribution.processClosedWindows();
         var window = jdbc.sql("""
                 select idle_policy, energy_joules_measured, energy_joules_idle, energy_joules_attributed,
