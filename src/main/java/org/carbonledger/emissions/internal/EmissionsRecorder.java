@@ -239,7 +239,9 @@ public class EmissionsRecorder {
      * (the batch's own rows included): Σ overlap / duration; for a zero-length request the count in flight at its
      * instant; null (the configured default applies) when no other request of the workload overlaps it. Joined
      * laterally once per distinct (workload, start, end) of the batch — requests with the same interval on the same
-     * workload share the figure.
+     * workload share the figure. The index range ends at the request's end plus the workload's longest request (V80,
+     * decision 0080): nothing that starts before this request ends can end later than that, so a request that
+     * arrives after later ones reads its neighbours only, not every request stored since.
      */
     List<Double> observedOccupancies(List<MeteredRequest> requests) {
         record Interval(UUID workloadId, Instant startedAt, Instant endedAt) {
@@ -267,12 +269,14 @@ public class EmissionsRecorder {
                     select t.ord, o.requests, o.s
                       from unnest(?::uuid[], ?::timestamptz[], ?::timestamptz[])
                            with ordinality as t (workload_id, started_at, ended_at, ord)
+                      left join workload_request_spans w on w.workload_id = t.workload_id
                      cross join lateral (
                        select count(*) as requests,
                               coalesce(sum(extract(epoch from (least(i.ended_at, t.ended_at)
                                   - greatest(i.started_at, t.started_at)))), 0) as s
                          from inference_requests i
                         where i.workload_id = t.workload_id and i.ended_at >= t.started_at
+                          and i.ended_at <= t.ended_at + make_interval(secs => coalesce(w.max_seconds, 0))
                           and i.started_at <= t.ended_at) o""")) {
                 ps.setArray(1, con.createArrayOf("uuid", workload));
                 ps.setArray(2, con.createArrayOf("text", started));

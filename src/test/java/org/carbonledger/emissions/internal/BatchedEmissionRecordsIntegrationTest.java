@@ -154,6 +154,47 @@ class BatchedEmissionRecordsIntegrationTest extends IntegrationTest {
                  where q.tenant_id = ?""").param(tenant.id()).query(Long.class).single()).isEqualTo(10L);
     }
 
+    /**
+     * A request that arrives after later ones of its workload (a spool replayed after an outage) gets the occupancy
+     * of the unbounded query: its range ends at its end plus the workload's longest request (V80), and a long
+     * request stored earlier that started before it ended still counts. The longest request is kept per workload.
+     */
+    @Test
+    void aLateRequestCountsEveryRequestOverlappingIt() {
+        Tenant tenant = newTenant(unique("late-occupancy"), 100);
+        UUID c = newWorkload(tenant.key(), "chat", "meta-llama/Meta-Llama-3.1-70B-Instruct", OTHER_REGION);
+        Instant t = HOUR.plusSeconds(7200);
+        Req longRunning = new Req("long", c, 5000, 4000, t.minusSeconds(3600), t.plusSeconds(3600));
+        List<Map<String, Object>> later = new ArrayList<>();
+        later.add(longRunning.body());
+        for (int i = 0; i < 50; i++) {
+            Instant end = t.plusSeconds(60 + 60L * i);
+            later.add(new Req("later-" + i, c, 100, 100, end.minusSeconds(30), end).body());
+        }
+        assertThat(ingest(tenant.key(), later).body().path("accepted").asInt()).isEqualTo(51);
+        assertThat(jdbc.sql("select max_seconds from workload_request_spans where workload_id = ?").param(c)
+                .query(BigDecimal.class).single()).isEqualByComparingTo("7200");
+
+        Req late = new Req("late", c, 300, 300, t.minusSeconds(20), t.minusSeconds(10));
+        Req lateOverlapping = new Req("late-overlapping", c, 300, 300, t.plusSeconds(50), t.plusSeconds(100));
+        var response = ingest(tenant.key(), List.of(late.body(), lateOverlapping.body()));
+        assertThat(response.body().path("accepted").asInt()).as(response.toString()).isEqualTo(2);
+        Workload workload = workloads.find(tenant.id(), c).orElseThrow();
+        for (Req r : List.of(late, lateOverlapping)) {
+            Double expected = observedOccupancy(c, r.startedAt(), r.endedAt());
+            EmissionsRecorder.Calculation calc = recorder.calculate(workload, r.in(), r.out(), expected, r.endedAt());
+            BigDecimal stored = jdbc.sql("""
+                    select e.batch_occupancy from emission_records e join inference_requests q
+                        on q.id = e.inference_request_id where q.tenant_id = ? and q.request_id = ?""")
+                    .params(tenant.id(), r.id()).query(BigDecimal.class).single();
+            assertThat(stored).as(r.id()).isEqualByComparingTo(
+                    BigDecimal.valueOf(calc.gpu().batchOccupancy()).setScale(3, RoundingMode.HALF_EVEN));
+        }
+        // the late request overlaps only the long one (and itself): occupancy 2; the other overlaps two more
+        assertThat(observedOccupancy(c, late.startedAt(), late.endedAt())).isEqualTo(2.0);
+        assertThat(observedOccupancy(c, lateOverlapping.startedAt(), lateOverlapping.endedAt())).isGreaterThan(2.0);
+    }
+
     /** The one-request occupancy query the batch statement replaced: the reference the batched figures must equal. */
     private Double observedOccupancy(UUID workloadId, Instant startedAt, Instant endedAt) {
         Map<String, Object> o = jdbc.sql("""
