@@ -373,11 +373,25 @@ public class MeasuredAttribution {
                         energy.resets(), measured, idle, attributed, idleCapacity, residual, estimatedTotal,
                         in.size(), Timestamp.from(clock.instant()))
                 .update();
-        for (Object[] row : rows) {
+        if (!rows.isEmpty()) {
+            // the window's attributions with one statement, as text arrays cast in the statement
+            String[][] columns = new String[5][rows.size()];
+            for (int k = 0; k < rows.size(); k++) {
+                Object[] row = rows.get(k);
+                columns[0][k] = row[2].toString();
+                for (int c = 1; c < 5; c++) {
+                    columns[c][k] = ((BigDecimal) row[2 + c]).toPlainString();
+                }
+            }
             jdbc.sql("""
                     insert into measured_attributions (window_id, tenant_id, inference_request_id, weight_joules,
-                        energy_joules_busy, energy_joules_idle, energy_joules_time_rule) values (?, ?, ?, ?, ?, ?, ?)""")
-                    .params(row).update();
+                        energy_joules_busy, energy_joules_idle, energy_joules_time_rule)
+                    select ?, ?, a.request_id::uuid, a.weight::numeric, a.busy::numeric, a.idle::numeric,
+                           a.time_rule::numeric
+                      from unnest(cast(? as text[]), cast(? as text[]), cast(? as text[]), cast(? as text[]),
+                                  cast(? as text[])) as a (request_id, weight, busy, idle, time_rule)""")
+                    .params(windowId, tenantId, columns[0], columns[1], columns[2], columns[3], columns[4])
+                    .update();
         }
         return in.stream().map(Req::id).toList();
     }
