@@ -70,6 +70,8 @@ create trigger inference_requests_references_on_insert after insert on inference
 create trigger inference_requests_references_on_update after update on inference_requests
     referencing new table as new_rows for each statement execute function check_request_references();
 
+-- one NOT EXISTS per reference, each an anti-join (an index lookup per new row): an OR of NOT EXISTS cannot become
+-- an anti-join, and the planner then hashed the whole of inference_requests for every statement (decision 0078)
 create function check_emission_record_references() returns trigger language plpgsql as $$
 declare
     bad record;
@@ -77,10 +79,18 @@ begin
     select n.id, n.inference_request_id, n.emission_factor_id, n.marginal_signal_id into bad from new_rows n
      where not exists (select 1 from inference_requests r
                         where r.id = n.inference_request_id and r.tenant_id = n.tenant_id)
-        or not exists (select 1 from emission_factors f where f.id = n.emission_factor_id)
-        or (n.marginal_signal_id is not null
-            and not exists (select 1 from marginal_signals m where m.id = n.marginal_signal_id))
      limit 1;
+    if not found then
+        select n.id, n.inference_request_id, n.emission_factor_id, n.marginal_signal_id into bad from new_rows n
+         where not exists (select 1 from emission_factors f where f.id = n.emission_factor_id)
+         limit 1;
+    end if;
+    if not found then
+        select n.id, n.inference_request_id, n.emission_factor_id, n.marginal_signal_id into bad from new_rows n
+         where n.marginal_signal_id is not null
+           and not exists (select 1 from marginal_signals m where m.id = n.marginal_signal_id)
+         limit 1;
+    end if;
     if found then
         raise exception 'emission record % references a request (%), grid factor (%) or marginal signal (%) of its '
             'tenant that does not exist', bad.id, bad.inference_request_id, bad.emission_factor_id,

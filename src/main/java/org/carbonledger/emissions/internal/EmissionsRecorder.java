@@ -239,7 +239,7 @@ public class EmissionsRecorder {
      * (the batch's own rows included): Σ overlap / duration; for a zero-length request the count in flight at its
      * instant; null (the configured default applies) when no other request of the workload overlaps it. Joined
      * laterally once per distinct (workload, start, end) of the batch — requests with the same interval on the same
-     * workload share the figure. The index range ends at the request's end plus the workload's longest request (V80,
+     * workload share the figure. The index range ends at the request's end plus the workload's longest request (V78,
      * decision 0080): nothing that starts before this request ends can end later than that, so a request that
      * arrives after later ones reads its neighbours only, not every request stored since.
      */

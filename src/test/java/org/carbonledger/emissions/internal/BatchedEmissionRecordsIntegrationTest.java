@@ -156,7 +156,7 @@ class BatchedEmissionRecordsIntegrationTest extends IntegrationTest {
 
     /**
      * A request that arrives after later ones of its workload (a spool replayed after an outage) gets the occupancy
-     * of the unbounded query: its range ends at its end plus the workload's longest request (V80), and a long
+     * of the unbounded query: its range ends at its end plus the workload's longest request (V78), and a long
      * request stored earlier that started before it ended still counts. The longest request is kept per workload.
      */
     @Test
