@@ -124,22 +124,8 @@ public class GridFactors implements GridRegions {
     }
 
     public Market marketBased(UUID tenantId, Factor location, Instant at) {
-        java.time.LocalDate day = java.time.LocalDate.ofInstant(at, java.time.ZoneOffset.UTC);
-        record Covered(BigDecimal coverage, BigDecimal weighted) {
-        }
-        Covered covered = jdbc.sql("""
-                select coalesce(sum(coverage), 0) as c, coalesce(sum(coverage * gco2e_per_kwh), 0) as w
-                  from energy_attribute_instruments
-                 where tenant_id = ? and region = ? and period_start <= ? and period_end > ?""")
-                .params(tenantId, location.region(), day, day)
-                .query((rs, n) -> new Covered(rs.getBigDecimal("c"), rs.getBigDecimal("w"))).single();
-        Optional<BigDecimal> residual = jdbc.sql("""
-                select gco2e_per_kwh from emission_factors
-                 where region = ? and basis = 'MARKET' and valid_from <= ? and (valid_to is null or valid_to > ?)
-                 order by valid_from desc, (status = 'FINAL') desc, imported_at desc, id limit 1""")
-                .params(location.region(), Timestamp.from(at), Timestamp.from(at))
-                .query(BigDecimal.class).optional();
-        return market(covered.coverage(), covered.weighted(), residual, location);
+        LocatedAt key = new LocatedAt(location, at);
+        return marketBased(tenantId, List.of(key)).get(key);
     }
 
     /** Coverage-weighted instruments, and the residual mix (or the location-based factor) for the rest. */
@@ -156,9 +142,9 @@ public class GridFactors implements GridRegions {
     }
 
     /**
-     * {@link #marketBased(UUID, Factor, Instant)} for many keys of one tenant with two queries whatever their number:
-     * the instruments of the distinct (region, day) pairs and the residual mixes of the distinct (region, instant)
-     * pairs.
+     * The market-based figures of many keys of one tenant with two queries whatever their number: the instruments of
+     * the distinct (region, day) pairs (coverage-weighted, by the UTC day the request ended) and the residual mixes of
+     * the distinct (region, instant) pairs (the latest valid, final before estimated).
      */
     public Map<LocatedAt, Market> marketBased(UUID tenantId, java.util.Collection<LocatedAt> keys) {
         List<LocatedAt> distinct = List.copyOf(new java.util.LinkedHashSet<>(keys));
@@ -228,21 +214,13 @@ public class GridFactors implements GridRegions {
 
     /** The marginal signal of a region at an instant, if one was synced: kept apart from the location-based factor. */
     public Optional<Marginal> marginal(String region, Instant at) {
-        return jdbc.sql("""
-                select id, provider, zone, signal_type, point_time, valid_to, gco2e_per_kwh, model_version
-                  from marginal_signals where region = ? and point_time <= ? and valid_to > ?
-                 order by point_time desc, model_version desc, fetched_at desc limit 1""")
-                .params(region, Timestamp.from(at), Timestamp.from(at))
-                .query((rs, n) -> new Marginal(rs.getObject("id", UUID.class), rs.getString("provider"),
-                        rs.getString("zone"), rs.getString("signal_type"), rs.getTimestamp("point_time").toInstant(),
-                        rs.getTimestamp("valid_to").toInstant(), rs.getBigDecimal("gco2e_per_kwh"),
-                        rs.getString("model_version")))
-                .optional();
+        RegionAt key = new RegionAt(region, at);
+        return Optional.ofNullable(marginal(List.of(key)).get(key));
     }
 
     /**
-     * {@link #marginal(String, Instant)} for many (region, instant) keys with one query; keys without a signal are
-     * absent.
+     * The marginal signals of many (region, instant) keys with one query, the latest point valid at each instant;
+     * keys without a signal are absent.
      */
     public Map<RegionAt, Marginal> marginal(java.util.Collection<RegionAt> keys) {
         List<RegionAt> distinct = List.copyOf(new java.util.LinkedHashSet<>(keys));
