@@ -169,28 +169,25 @@ public class TransparencyLog {
         }
         lock();
         CompactRange range = state();
-        long first = range.size();
-        List<Object[]> nodes = new ArrayList<>();
-        for (int k = 0; k < n; k++) {
-            range.append(leafHashes[k], (start, level, h) -> {
-                if (level >= MIN_CACHED_LEVEL) {
-                    nodes.add(new Object[] {level, start, h});
-                }
-            });
-        }
         Timestamp now = Timestamp.from(clock.instant());
         Object[] index = new Object[n];
         Object[] tenant = new Object[n];
         Object[] kind = new Object[n];
         Object[] subject = new Object[n];
         byte[][] entry = new byte[n][];
+        List<Object[]> nodes = new ArrayList<>();
         for (int k = 0; k < n; k++) {
             Entry e = entries.get(k);
-            index[k] = first + k;
+            index[k] = range.size();
             tenant[k] = e.tenantId();
             kind[k] = e.kind();
             subject[k] = e.subjectId();
             entry[k] = e.bytes();
+            range.append(leafHashes[k], (start, level, h) -> {
+                if (level >= MIN_CACHED_LEVEL) {
+                    nodes.add(new Object[] {level, start, h});
+                }
+            });
         }
         // one statement for the whole append, rows in leaf order (the dense-index trigger checks them together)
         template.execute((ConnectionCallback<Integer>) con -> {
@@ -467,102 +464,78 @@ public class TransparencyLog {
     /** The canonical entries of these emission records, re-derived from their rows (in the order given). */
     public List<Entry> emissionEntries(List<UUID> recordIds) {
         Map<UUID, Entry> byId = new LinkedHashMap<>();
-        for (List<UUID> chunk : chunks(recordIds)) {
-            jdbc.sql("""
-                    select e.id, e.tenant_id, e.inference_request_id, r.request_id, e.version, e.methodology_version,
-                           e.energy_joules, e.energy_joules_low, e.energy_joules_high, e.pue, e.emission_factor_id,
-                           e.co2e_grams_location, e.co2e_grams_market, e.co2e_grams_low, e.co2e_grams_high,
-                           e.calculated_at
-                      from emission_records e join inference_requests r on r.id = e.inference_request_id
-                     where e.id = any(cast(:ids as uuid[]))""")
-                    .param("ids", texts(chunk))
-                    .query(rs -> {
-                        Map<String, Object> m = new TreeMap<>();
-                        m.put("kind", EMISSION_RECORD);
-                        m.put("emissionRecordId", rs.getString(1));
-                        m.put("tenantId", rs.getString(2));
-                        m.put("inferenceRequestId", rs.getString(3));
-                        m.put("requestId", rs.getString(4));
-                        m.put("version", rs.getInt(5));
-                        m.put("methodologyVersion", rs.getString(6));
-                        m.put("energyJoules", rs.getBigDecimal(7).toPlainString());
-                        m.put("energyJoulesLow", rs.getBigDecimal(8).toPlainString());
-                        m.put("energyJoulesHigh", rs.getBigDecimal(9).toPlainString());
-                        m.put("pue", rs.getBigDecimal(10).toPlainString());
-                        m.put("emissionFactorId", rs.getString(11));
-                        m.put("co2eGramsLocationBased", rs.getBigDecimal(12).toPlainString());
-                        m.put("co2eGramsMarketBased", rs.getBigDecimal(13).toPlainString());
-                        m.put("co2eGramsLow", rs.getBigDecimal(14).toPlainString());
-                        m.put("co2eGramsHigh", rs.getBigDecimal(15).toPlainString());
-                        m.put("calculatedAt", rs.getTimestamp(16).toInstant().toString());
-                        UUID id = rs.getObject(1, UUID.class);
-                        byId.put(id, new Entry(EMISSION_RECORD, id, rs.getObject(2, UUID.class),
-                                JSON.writeValueAsBytes(m)));
-                    });
-        }
+        jdbc.sql("""
+                select e.id, e.tenant_id, e.inference_request_id, r.request_id, e.version, e.methodology_version,
+                       e.energy_joules, e.energy_joules_low, e.energy_joules_high, e.pue, e.emission_factor_id,
+                       e.co2e_grams_location, e.co2e_grams_market, e.co2e_grams_low, e.co2e_grams_high,
+                       e.calculated_at
+                  from emission_records e join inference_requests r on r.id = e.inference_request_id
+                 where e.id = any(:ids)""")
+                .param("ids", recordIds.toArray(UUID[]::new))
+                .query(rs -> {
+                    Map<String, Object> m = new TreeMap<>();
+                    m.put("kind", EMISSION_RECORD);
+                    m.put("emissionRecordId", rs.getString(1));
+                    m.put("tenantId", rs.getString(2));
+                    m.put("inferenceRequestId", rs.getString(3));
+                    m.put("requestId", rs.getString(4));
+                    m.put("version", rs.getInt(5));
+                    m.put("methodologyVersion", rs.getString(6));
+                    m.put("energyJoules", rs.getBigDecimal(7).toPlainString());
+                    m.put("energyJoulesLow", rs.getBigDecimal(8).toPlainString());
+                    m.put("energyJoulesHigh", rs.getBigDecimal(9).toPlainString());
+                    m.put("pue", rs.getBigDecimal(10).toPlainString());
+                    m.put("emissionFactorId", rs.getString(11));
+                    m.put("co2eGramsLocationBased", rs.getBigDecimal(12).toPlainString());
+                    m.put("co2eGramsMarketBased", rs.getBigDecimal(13).toPlainString());
+                    m.put("co2eGramsLow", rs.getBigDecimal(14).toPlainString());
+                    m.put("co2eGramsHigh", rs.getBigDecimal(15).toPlainString());
+                    m.put("calculatedAt", rs.getTimestamp(16).toInstant().toString());
+                    UUID id = rs.getObject(1, UUID.class);
+                    byId.put(id, new Entry(EMISSION_RECORD, id, rs.getObject(2, UUID.class),
+                            JSON.writeValueAsBytes(m)));
+                });
         return recordIds.stream().map(byId::get).filter(java.util.Objects::nonNull).toList();
     }
 
     /** The canonical entries of these allocations, re-derived from their rows (in the order given). */
     public List<Entry> allocationEntries(List<UUID> allocationIds) {
         Map<UUID, Entry> byId = new LinkedHashMap<>();
-        for (List<UUID> chunk : chunks(allocationIds)) {
-            jdbc.sql("""
-                    select a.id, a.tenant_id, a.emission_record_id, r.request_id, a.retirement_id,
-                           t.registry_retirement_id, l.serial_prefix, t.serial_first, t.serial_last, a.co2e_grams,
-                           a.allocated_at, a.reverses_id, a.reason
-                      from offset_allocations a
-                      join offset_retirements t on t.id = a.retirement_id
-                      join offset_lots l on l.id = t.lot_id
-                      join emission_records e on e.id = a.emission_record_id
-                      join inference_requests r on r.id = e.inference_request_id
-                     where a.id = any(cast(:ids as uuid[]))""")
-                    .param("ids", texts(chunk))
-                    .query(rs -> {
-                        Map<String, Object> m = new TreeMap<>();
-                        m.put("kind", ALLOCATION);
-                        m.put("allocationId", rs.getString(1));
-                        m.put("tenantId", rs.getString(2));
-                        m.put("emissionRecordId", rs.getString(3));
-                        m.put("requestId", rs.getString(4));
-                        m.put("retirementId", rs.getString(5));
-                        m.put("registryRetirementId", rs.getString(6));
-                        m.put("serialPrefix", rs.getString(7));
-                        m.put("serialFirst", rs.getLong(8));
-                        m.put("serialLast", rs.getLong(9));
-                        m.put("co2eGrams", rs.getBigDecimal(10).toPlainString());
-                        m.put("allocatedAt", rs.getTimestamp(11).toInstant().toString());
-                        if (rs.getString(12) != null) {
-                            // a compensating row (negative mass) reversing an allocation after a refund or dispute
-                            m.put("reversesAllocationId", rs.getString(12));
-                            m.put("reason", rs.getString(13));
-                        }
-                        UUID id = rs.getObject(1, UUID.class);
-                        byId.put(id, new Entry(ALLOCATION, id, rs.getObject(2, UUID.class),
-                                JSON.writeValueAsBytes(m)));
-                    });
-        }
+        jdbc.sql("""
+                select a.id, a.tenant_id, a.emission_record_id, r.request_id, a.retirement_id,
+                       t.registry_retirement_id, l.serial_prefix, t.serial_first, t.serial_last, a.co2e_grams,
+                       a.allocated_at, a.reverses_id, a.reason
+                  from offset_allocations a
+                  join offset_retirements t on t.id = a.retirement_id
+                  join offset_lots l on l.id = t.lot_id
+                  join emission_records e on e.id = a.emission_record_id
+                  join inference_requests r on r.id = e.inference_request_id
+                 where a.id = any(:ids)""")
+                .param("ids", allocationIds.toArray(UUID[]::new))
+                .query(rs -> {
+                    Map<String, Object> m = new TreeMap<>();
+                    m.put("kind", ALLOCATION);
+                    m.put("allocationId", rs.getString(1));
+                    m.put("tenantId", rs.getString(2));
+                    m.put("emissionRecordId", rs.getString(3));
+                    m.put("requestId", rs.getString(4));
+                    m.put("retirementId", rs.getString(5));
+                    m.put("registryRetirementId", rs.getString(6));
+                    m.put("serialPrefix", rs.getString(7));
+                    m.put("serialFirst", rs.getLong(8));
+                    m.put("serialLast", rs.getLong(9));
+                    m.put("co2eGrams", rs.getBigDecimal(10).toPlainString());
+                    m.put("allocatedAt", rs.getTimestamp(11).toInstant().toString());
+                    if (rs.getString(12) != null) {
+                        // a compensating row (negative mass) reversing an allocation after a refund or dispute
+                        m.put("reversesAllocationId", rs.getString(12));
+                        m.put("reason", rs.getString(13));
+                    }
+                    UUID id = rs.getObject(1, UUID.class);
+                    byId.put(id, new Entry(ALLOCATION, id, rs.getObject(2, UUID.class),
+                            JSON.writeValueAsBytes(m)));
+                });
         return allocationIds.stream().map(byId::get).filter(java.util.Objects::nonNull).toList();
-    }
-
-    /**
-     * Ids as one array parameter: a single statement text whatever the number of ids, where an expanded
-     * {@code in (…)} list is a new statement to parse and plan for every length.
-     */
-    private static String[] texts(List<UUID> ids) {
-        String[] texts = new String[ids.size()];
-        for (int i = 0; i < texts.length; i++) {
-            texts[i] = ids.get(i).toString();
-        }
-        return texts;
-    }
-
-    private static List<List<UUID>> chunks(List<UUID> ids) {
-        List<List<UUID>> chunks = new ArrayList<>();
-        for (int i = 0; i < ids.size(); i += 1000) {
-            chunks.add(ids.subList(i, Math.min(ids.size(), i + 1000)));
-        }
-        return chunks;
     }
 
     public static String hex(byte[] bytes) {
