@@ -160,7 +160,7 @@ public class RequestIngest {
         }
         Instant now = clock.instant();
         // every workload the batch names, with one query
-        java.util.Set<UUID> named = new java.util.HashSet<>();
+        Set<UUID> named = new HashSet<>();
         for (Candidate c : candidates) {
             if (c != null && c.rejection() == null && c.item() != null && c.item().workloadId() != null) {
                 named.add(c.item().workloadId());

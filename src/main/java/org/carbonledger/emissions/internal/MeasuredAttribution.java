@@ -342,7 +342,9 @@ public class MeasuredAttribution {
         UUID windowId = UUID.randomUUID();
         BigDecimal attributed = BigDecimal.ZERO;
         BigDecimal estimatedTotal = BigDecimal.ZERO;
-        List<Object[]> rows = new ArrayList<>();
+        // the window's attributions, one array per column: written with one statement below
+        UUID[] requestIds = new UUID[in.size()];
+        String[][] joulesColumns = new String[4][in.size()]; // weight, busy, idle, time rule
         for (int k = 0; k < in.size(); k++) {
             double tokenShare = totalWeight > 0 ? weights.get(k) / totalWeight : 0;
             // the time rule (share of request-seconds) bounds the range; with no duration it is the token rule
@@ -353,7 +355,11 @@ public class MeasuredAttribution {
             BigDecimal w = joules(weights.get(k));
             attributed = attributed.add(b).add(i);
             estimatedTotal = estimatedTotal.add(w);
-            rows.add(new Object[] {windowId, tenantId, in.get(k).id(), w, b, i, t});
+            requestIds[k] = in.get(k).id();
+            joulesColumns[0][k] = w.toPlainString();
+            joulesColumns[1][k] = b.toPlainString();
+            joulesColumns[2][k] = i.toPlainString();
+            joulesColumns[3][k] = t.toPlainString();
         }
         BigDecimal measured = joules(energy.measured());
         BigDecimal idle = joules(energy.idle());
@@ -373,24 +379,15 @@ public class MeasuredAttribution {
                         energy.resets(), measured, idle, attributed, idleCapacity, residual, estimatedTotal,
                         in.size(), Timestamp.from(clock.instant()))
                 .update();
-        if (!rows.isEmpty()) {
-            // the window's attributions with one statement, as text arrays cast in the statement
-            String[][] columns = new String[5][rows.size()];
-            for (int k = 0; k < rows.size(); k++) {
-                Object[] row = rows.get(k);
-                columns[0][k] = row[2].toString();
-                for (int c = 1; c < 5; c++) {
-                    columns[c][k] = ((BigDecimal) row[2 + c]).toPlainString();
-                }
-            }
+        if (requestIds.length > 0) {
             jdbc.sql("""
                     insert into measured_attributions (window_id, tenant_id, inference_request_id, weight_joules,
                         energy_joules_busy, energy_joules_idle, energy_joules_time_rule)
-                    select ?, ?, a.request_id::uuid, a.weight::numeric, a.busy::numeric, a.idle::numeric,
-                           a.time_rule::numeric
-                      from unnest(cast(? as text[]), cast(? as text[]), cast(? as text[]), cast(? as text[]),
+                    select ?, ?, a.request_id, a.weight::numeric, a.busy::numeric, a.idle::numeric, a.time_rule::numeric
+                      from unnest(cast(? as uuid[]), cast(? as text[]), cast(? as text[]), cast(? as text[]),
                                   cast(? as text[])) as a (request_id, weight, busy, idle, time_rule)""")
-                    .params(windowId, tenantId, columns[0], columns[1], columns[2], columns[3], columns[4])
+                    .params(windowId, tenantId, requestIds, joulesColumns[0], joulesColumns[1], joulesColumns[2],
+                            joulesColumns[3])
                     .update();
         }
         return in.stream().map(Req::id).toList();

@@ -2,9 +2,11 @@ package org.carbonledger.telemetry.kafka;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.carbonledger.telemetry.RequestIngest;
@@ -73,14 +75,14 @@ class KafkaIngestConsumer {
                 Group group = entry.getKey();
                 Map<String, Received> byRequestId = entry.getValue();
                 List<Item> items = new ArrayList<>(byRequestId.size());
-                java.util.Set<UUID> named = new java.util.HashSet<>();
+                Set<UUID> named = new HashSet<>();
                 for (Received r : byRequestId.values()) {
                     items.add(r.item());
                     named.add(r.item().workloadId());
                 }
                 Map<UUID, Workload> known = workloads.findAll(group.tenantId(), named);
-                requests.store(group.tenantId(), items, group.source(), item -> byRequestId.get(item.requestId()).receivedAt(),
-                        id -> {
+                requests.store(group.tenantId(), items, group.source(),
+                        item -> byRequestId.get(item.requestId()).receivedAt(), id -> {
                             Workload workload = known.get(id);
                             if (workload == null) {
                                 throw new IllegalStateException("workload " + id + " of tenant " + group.tenantId()
