@@ -347,27 +347,7 @@ public final class IngestBenchmark {
     private double copyStoredRows(DataSource db, int total, String template, String tag) throws Exception {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
-            uuidV7(c);
-            long templates = templates(c, template);
-            try (var ps = c.prepareStatement("""
-                    create temp table bench_copy on commit drop as
-                    select r.id as old_request, e.id as old_record, l.leaf_index as old_leaf, g,
-                           pg_temp.uuid_v7() as new_request, pg_temp.uuid_v7() as new_record,
-                           (select tree_size from log_state where id = 1)
-                               + row_number() over (order by g, l.leaf_index) - 1 as new_leaf
-                      from inference_requests r
-                      join emission_records e on e.inference_request_id = r.id
-                      join log_leaves l on l.kind = 'EMISSION_RECORD' and l.subject_id = e.id
-                     cross join generate_series(1, ?) g
-                     where r.tenant_id = ? and r.request_id like ?
-                     order by g, l.leaf_index
-                     limit ?""")) {
-                ps.setLong(1, (total + templates - 1) / templates);
-                ps.setObject(2, tenant);
-                ps.setString(3, template + "-%");
-                ps.setInt(4, total);
-                ps.execute();
-            }
+            copyMap(c, template, total);
             java.util.Map<String, String> requestColumns = java.util.Map.of("id", "m.new_request", "request_id",
                     "t.request_id || '/" + tag + "/' || m.g");
             java.util.Map<String, String> recordColumns = java.util.Map.of("id", "m.new_record",
@@ -455,23 +435,7 @@ public final class IngestBenchmark {
             List<UUID> records = new ArrayList<>(size);
             try (Connection c = db.getConnection()) {
                 c.setAutoCommit(false);
-                uuidV7(c);
-                long templates = templates(c, template);
-                try (var ps = c.prepareStatement("""
-                        create temp table bench_fill on commit drop as
-                        select r.id as old_request, e.id as old_record, g,
-                               pg_temp.uuid_v7() as new_request, pg_temp.uuid_v7() as new_record
-                          from inference_requests r
-                          join emission_records e on e.inference_request_id = r.id
-                         cross join generate_series(1, ?) g
-                         where r.tenant_id = ? and r.request_id like ?
-                         limit ?""")) {
-                    ps.setLong(1, (size + templates - 1) / templates);
-                    ps.setObject(2, tenant);
-                    ps.setString(3, template + "-%");
-                    ps.setInt(4, size);
-                    ps.execute();
-                }
+                copyMap(c, template, size);
                 String shift = "interval '30 days' + interval '1 second' * m.g + interval '1 day' * " + done / chunk;
                 try (var st = c.createStatement()) {
                     st.execute(insertSelect(c, "inference_requests", "t.id = m.old_request", java.util.Map.of(
@@ -479,7 +443,7 @@ public final class IngestBenchmark {
                             "started_at", "t.started_at - " + shift, "ended_at", "t.ended_at - " + shift)));
                     st.execute(insertSelect(c, "emission_records", "t.id = m.old_record", java.util.Map.of(
                             "id", "m.new_record", "inference_request_id", "m.new_request")));
-                    try (var rs = st.executeQuery("select new_record from bench_fill")) {
+                    try (var rs = st.executeQuery("select new_record from bench_copy")) {
                         while (rs.next()) {
                             records.add(rs.getObject(1, UUID.class));
                         }
@@ -521,6 +485,36 @@ public final class IngestBenchmark {
         }
     }
 
+    /**
+     * The temporary table {@code bench_copy} (dropped at commit or rollback): {@code count} copies of the requests
+     * tagged {@code template} with their emission records and leaves, repeated as often as needed ({@code g} counts
+     * the repetitions), each with new time-ordered ids for the request and the record and the next leaf index of the
+     * log, in leaf order.
+     */
+    private void copyMap(Connection c, String template, int count) throws Exception {
+        uuidV7(c);
+        long templates = templates(c, template);
+        try (var ps = c.prepareStatement("""
+                create temp table bench_copy on commit drop as
+                select r.id as old_request, e.id as old_record, l.leaf_index as old_leaf, g,
+                       pg_temp.uuid_v7() as new_request, pg_temp.uuid_v7() as new_record,
+                       (select tree_size from log_state where id = 1)
+                           + row_number() over (order by g, l.leaf_index) - 1 as new_leaf
+                  from inference_requests r
+                  join emission_records e on e.inference_request_id = r.id
+                  join log_leaves l on l.kind = 'EMISSION_RECORD' and l.subject_id = e.id
+                 cross join generate_series(1, ?) g
+                 where r.tenant_id = ? and r.request_id like ?
+                 order by g, l.leaf_index
+                 limit ?""")) {
+            ps.setLong(1, (count + templates - 1) / templates);
+            ps.setObject(2, tenant);
+            ps.setString(3, template + "-%");
+            ps.setInt(4, count);
+            ps.execute();
+        }
+    }
+
     private long templates(Connection c, String template) throws Exception {
         try (var ps = c.prepareStatement(
                 "select count(*) from inference_requests where tenant_id = ? and request_id like ?")) {
@@ -533,7 +527,7 @@ public final class IngestBenchmark {
         }
     }
 
-    /** {@code insert into table (all columns) select …} from {@code bench_fill m} joined to the table as {@code t}. */
+    /** {@code insert into table (all columns) select …} from {@code bench_copy m} joined to the table as {@code t}. */
     private static String insertSelect(Connection c, String table, String join, java.util.Map<String, String> replaced)
             throws Exception {
         List<String> columns = columns(c, table);
@@ -542,7 +536,7 @@ public final class IngestBenchmark {
             select.add(replaced.getOrDefault(column, "t." + column));
         }
         return "insert into " + table + " (" + String.join(", ", columns) + ") select " + String.join(", ", select)
-                + " from bench_fill m join " + table + " t on " + join;
+                + " from bench_copy m join " + table + " t on " + join;
     }
 
     private static List<String> columns(Connection c, String table) throws Exception {
