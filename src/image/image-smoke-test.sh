@@ -10,7 +10,7 @@ set -euo pipefail
 image=$(realpath "$1")
 work=$(mktemp -d)
 pid= mode=
-cleanup_app() {
+cleanup() {
     if [[ -n $pid ]]; then
         # the application (the namespace's child in chroot mode) stops its embedded PostgreSQL on SIGTERM
         local app
@@ -19,11 +19,7 @@ cleanup_app() {
         for _ in $(seq 1 60); do kill -0 $app 2>/dev/null || break; sleep 0.5; done
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
-        pid=
     fi
-}
-cleanup() {
-    cleanup_app
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -57,73 +53,57 @@ workdir=$(jq -r '.config.WorkingDir // "/"' "$config")
 log "entrypoint: ${entrypoint[*]} ${cmd[*]} (user $user, working directory $workdir)"
 port=$(( (RANDOM % 2000) + 18600 ))
 
-# enter.sh ROOT CMD...: in the private mount namespace, the root becomes a mount point (as in a container: Java reads
-# /proc/self/mounts) with /proc and /dev, then CMD runs.
-cat >"$work/enter.sh" <<'SH'
+if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null && [[ -x /usr/sbin/chroot ]]; then
+    # As a container runtime would: the image's root, user, working directory, environment and process, with /proc
+    # and /dev mounted in a private mount namespace. Nothing of the host's file system is visible to the process.
+    mode=chroot
+    cat >"$work/enter.sh" <<'SH'
 set -e
 root=$1; shift
-mount --bind "$root" "$root"
+mount --bind "$root" "$root"            # the root is a mount point, as in a container (Java reads /proc/self/mounts)
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 exec "$@"
 SH
-
-# start: the image's process, in the background; sets pid and mode.
-start() {
-    if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null && [[ -x /usr/sbin/chroot ]]; then
-        # As a container runtime would: the image's root, user, working directory, environment and process, with /proc
-        # and /dev mounted in a private mount namespace. Nothing of the host's file system is visible to the process.
-        mode=chroot
-        ( exec unshare --mount --fork --kill-child=TERM bash "$work/enter.sh" "$root" env -i "${env[@]}" CARBONLEDGER_PORT="$port" \
-            /usr/sbin/chroot --userspec="$user" "$root" /bin/sh -c 'cd "$0" && exec "$@"' "$workdir" \
-            "${entrypoint[@]}" "${cmd[@]}" ) >"$work/app.log" 2>&1 &
-    else
-        # Without root: the image's process on this machine's kernel and libraries, /app and /opt/java resolved inside
-        # the unpacked root.
-        mode=mapped
-        argv=()
-        for arg in "${entrypoint[@]}" "${cmd[@]}"; do
-            if [[ $arg == @/* ]]; then
-                sed -e "s#/app/#$root/app/#g" "$root${arg#@}" >"$work/argfile"
-                argv+=("@$work/argfile")
-            elif [[ $arg == java ]]; then
-                argv+=("$root/opt/java/bin/java")
-            else
-                argv+=("$arg")
-            fi
-        done
-        mkdir -p "$work/data"
-        ( cd "$work/data" && exec env "${env[@]}" "PATH=$root/opt/java/bin:$PATH" CARBONLEDGER_DATA_DIR="$work/data" \
-            CARBONLEDGER_PORT="$port" "${argv[@]}" ) >"$work/app.log" 2>&1 &
-    fi
-    pid=$!
-    log "started ($mode) on port $port"
-}
-
-# await_up: waits up to 180 s for health UP; false if the process ended first or time ran out.
-await_up() {
-    status=
-    for _ in $(seq 1 180); do
-        status=$(curl -s "http://localhost:$port/actuator/health" || true)
-        [[ $status == *'"UP"'* ]] && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 1
+    ( exec unshare --mount --fork --kill-child=TERM bash "$work/enter.sh" "$root" env -i "${env[@]}" CARBONLEDGER_PORT="$port" \
+        /usr/sbin/chroot --userspec="$user" "$root" /bin/sh -c 'cd "$0" && exec "$@"' "$workdir" \
+        "${entrypoint[@]}" "${cmd[@]}" ) >"$work/app.log" 2>&1 &
+else
+    # Without root: the image's process on this machine's kernel and libraries, /app and /opt/java resolved inside
+    # the unpacked root.
+    mode=mapped
+    argv=()
+    for arg in "${entrypoint[@]}" "${cmd[@]}"; do
+        if [[ $arg == @/* ]]; then
+            sed -e "s#/app/#$root/app/#g" "$root${arg#@}" >"$work/argfile"
+            argv+=("@$work/argfile")
+        elif [[ $arg == java ]]; then
+            argv+=("$root/opt/java/bin/java")
+        else
+            argv+=("$arg")
+        fi
     done
-    return 1
-}
-
-# report: what the application and its embedded PostgreSQL printed, and the space it had.
-report() {
+    mkdir -p "$work/data"
+    ( cd "$work/data" && exec env "${env[@]}" "PATH=$root/opt/java/bin:$PATH" CARBONLEDGER_DATA_DIR="$work/data" \
+        CARBONLEDGER_PORT="$port" "${argv[@]}" ) >"$work/app.log" 2>&1 &
+fi
+pid=$!
+log "started ($mode) on port $port"
+status=
+for _ in $(seq 1 180); do
+    status=$(curl -s "http://localhost:$port/actuator/health" || true)
+    [[ $status == *'"UP"'* ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+done
+if [[ $status != *'"UP"'* ]]; then
+    # what the embedded PostgreSQL printed (initdb's own errors), the application's last lines, the space it had
     log "the embedded PostgreSQL's output:"
     grep "EmbeddedPostgres\|itdb:pid\|gres:pid" "$work/app.log" | sed 's/^.*EmbeddedPostgres *: //' | tail -n 40 || true
     log "the application's last lines:"
-    grep -v "^\s*at \|^\s*\.\.\. \|^ java\.base\|^Caused by\|Error creating bean\|EmbeddedPostgres" "$work/app.log" | tail -n 15 || true
+    grep -v "^\s*at \|^\s*\.\.\. \|^ java\.base\|^Caused by\|Error creating bean\|EmbeddedPostgres" "$work/app.log" \
+        | tail -n 15 || true
     log "disk: $(df -h "$root" | tail -n 1); /dev/shm: $(df -h /dev/shm 2>/dev/null | tail -n 1)"
-}
-
-start
-if ! await_up; then
-    report
     log "FAILED: the application from the image did not report UP (last answer: ${status:-none})"
     exit 1
 fi
